@@ -1,0 +1,90 @@
+"""The OpenAPI 3.1 description of the JSON API, served at ``/api/v1/openapi.json``."""
+from __future__ import annotations
+
+from flask import Blueprint
+
+from .. import __version__
+from ..scale import BIAS_LABELS, FACTUALITY_LEVELS, OWNERSHIP_CATEGORIES
+
+bp = Blueprint("openapi", __name__)
+
+
+def _ref(name: str) -> dict:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _json(schema: dict, description: str) -> dict:
+    return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+
+ERRORS = {status: _json(_ref("Error"), text) for status, text in (
+    ("400", "Bad input: missing, malformed or non-http URL, oversized query"),
+    ("404", "Not found"),
+)}
+
+BIAS = {"type": ["object", "null"], "required": ["label", "score"], "properties": {
+    "label": {"enum": list(BIAS_LABELS)},
+    "score": {"type": "number", "minimum": -3, "maximum": 3,
+              "description": "Mean of the raters' scores on the seven-step scale, -3 far left .. +3 far right"}}}
+
+SCHEMAS = {
+    "Error": {"type": "object", "required": ["error"], "properties": {"error": {
+        "type": "object", "required": ["code", "message"],
+        "properties": {"code": {"type": "string"}, "message": {"type": "string"}}}}},
+    "Bias": BIAS,
+    "RaterRating": {"type": "object", "required": ["rater", "name", "bias", "factuality"], "properties": {
+        "rater": {"type": "string", "description": "newstilt (bundled table), mbfc, allsides"},
+        "name": {"type": "string"}, "key": {"type": "string"}, "bias": BIAS,
+        "bias_raw": {"type": ["string", "null"], "description": "The rater's own label"},
+        "factuality": {"enum": [*FACTUALITY_LEVELS, None]},
+        "url": {"type": ["string", "null"]}}},
+    "Outlet": {"type": "object", "required": ["domain", "name", "aliases", "bias", "factuality", "raters"],
+               "properties": {
+        "domain": {"type": "string", "description": "Canonical key: host, or host/path for path-scoped outlets"},
+        "name": {"type": "string"},
+        "aliases": {"type": "array", "items": {"type": "string"}},
+        "bias": BIAS,
+        "factuality": {"enum": [*FACTUALITY_LEVELS, None]},
+        "ownership": {"enum": [*OWNERSHIP_CATEGORIES, None]},
+        "country": {"type": ["string", "null"]},
+        "raters": {"type": "array", "items": _ref("RaterRating")}}},
+    "Lookup": {"type": "object", "required": ["outlet", "match"], "properties": {
+        "outlet": _ref("Outlet"),
+        "match": {"type": "object", "properties": {
+            "key": {"type": "string"}, "host": {"type": "string"}, "kind": {"enum": ["domain", "alias"]}}}}},
+    "Table": {"type": "object", "required": ["version", "scale", "platforms", "outlets"], "properties": {
+        "version": {"type": "string"},
+        "scale": {"type": "object"},
+        "platforms": {"type": "array", "items": {"type": "string"}},
+        "outlets": {"type": "array", "items": _ref("Outlet")}}},
+}
+
+PATHS = {
+    "/healthz": {"get": {"summary": "Liveness and database check", "responses": {"200": _json(
+        {"type": "object"}, "The service is up")}}},
+    "/api/v1/sources": {"get": {
+        "summary": "Every rated outlet, for the extension's local cache",
+        "parameters": [{"name": "If-None-Match", "in": "header", "schema": {"type": "string"}}],
+        "responses": {"200": _json(_ref("Table"), "The table, with an ETag"), "304": {"description": "Unchanged"}}}},
+    "/api/v1/sources/lookup": {"get": {
+        "summary": "The outlet a URL belongs to",
+        "parameters": [{"name": "url", "in": "query", "required": True, "schema": {"type": "string",
+                                                                                   "maxLength": 2048}}],
+        "responses": {"200": _json(_ref("Lookup"), "The matched outlet"), **ERRORS}}},
+}
+
+
+def document() -> dict:
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "newstilt API", "version": __version__,
+                 "description": "Outlet ratings, story coverage and article scoring from a self-hosted server."},
+        "paths": PATHS,
+        "components": {"schemas": SCHEMAS},
+    }
+
+
+@bp.get("/api/v1/openapi.json")
+def openapi():
+    """This API's OpenAPI document."""
+    return document()
