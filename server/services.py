@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import threading
 from functools import cached_property
+from pathlib import Path
 
 from .ratings import Ratings
 from .store import Store
@@ -24,7 +25,8 @@ class Services:
 
     @cached_property
     def ratings(self) -> Ratings:
-        return Ratings(self.store)
+        path = self.config.get("RATINGS_FILE")
+        return Ratings(self.store, Path(path).read_text(encoding="utf-8") if path else None)
 
     def close(self) -> None:
         if "store" in self.__dict__:

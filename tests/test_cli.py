@@ -1,0 +1,79 @@
+"""The newstilt command: settings precedence, ratings commands, and a real ``serve`` on waitress."""
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import httpx
+import pytest
+from click.testing import CliRunner
+
+from server.cli import main
+from server.config import DEFAULT_PORT, Settings
+
+from .conftest import RESOURCES
+
+
+def test_settings_precedence(tmp_path):
+    env = {"NEWSTILT_PORT": "9000", "NEWSTILT_DATA_DIR": str(tmp_path), "NEWSTILT_INGEST": "off"}
+    settings = Settings.from_env(env)
+    assert (settings.port, settings.data_dir, settings.ingest) == (9000, tmp_path, False)
+    assert settings.resolved_database_url == f"sqlite:///{tmp_path / 'newstilt.sqlite3'}"
+    assert Settings.from_env(env, port=9100).port == 9100          # a flag beats the environment
+    assert Settings.from_env({}).port == DEFAULT_PORT              # the default
+    with pytest.raises(ValueError, match="NEWSTILT_PORT"):
+        Settings.from_env({"NEWSTILT_PORT": "eighty"})
+
+
+def _run(*args, env=None):
+    result = CliRunner().invoke(main, list(args), env=env, catch_exceptions=False)
+    return result
+
+
+def test_ratings_import_list_and_lookup(tmp_path):
+    env = {"NEWSTILT_DATA_DIR": str(tmp_path)}
+    mbfc = str(RESOURCES / "ratings" / "mbfc-fixture.json")
+    first = _run("ratings", "import", mbfc, "--format", "mbfc", env=env)
+    assert first.exit_code == 0, first.output
+    assert "mbfc: 6 added, 0 changed, 0 unchanged, 0 removed" in first.output
+    again = _run("ratings", "import", mbfc, "--format", "mbfc", env=env)
+    assert "nothing changed" in again.output
+    assert (tmp_path / "newstilt.sqlite3").exists()           # the environment chose the data dir
+    listed = _run("ratings", "list", env=env)
+    assert "mbfc (Media Bias/Fact Check): 6 outlets" in listed.output
+    looked = _run("ratings", "lookup", "https://www.politi.co/x", env=env)
+    assert looked.exit_code == 0 and "Politico (politico.com" in looked.output
+
+
+def test_bad_input_is_a_clear_error_not_a_traceback(tmp_path):
+    bad = tmp_path / "bad.json"
+    bad.write_text("{nope")
+    result = _run("ratings", "import", str(bad), "--format", "mbfc", "--data-dir", str(tmp_path))
+    assert result.exit_code == 1 and "error: not valid JSON" in result.output
+    result = _run("ratings", "lookup", "ftp://x", "--data-dir", str(tmp_path))
+    assert result.exit_code == 1 and "error: only http and https" in result.output
+    result = _run("ratings", "lookup", "https://example.org/", "--data-dir", str(tmp_path))
+    assert result.exit_code == 1 and "no rating for example.org" in result.output
+
+
+def test_serve_runs_waitress_and_stops_on_sigterm(tmp_path):
+    env = {**os.environ, "NEWSTILT_DATA_DIR": str(tmp_path / "data"), "NEWSTILT_INGEST": "off"}
+    proc = subprocess.Popen([sys.executable, "-m", "server", "serve", "--port", "0"], env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        first = proc.stdout.readline()
+        assert first.startswith("newstilt serving on http://127.0.0.1:"), first + proc.stderr.read()
+        base = first.split()[-1]
+        with httpx.Client(base_url=base, timeout=10) as http:
+            health = http.get("/healthz")
+            assert health.status_code == 200 and health.json()["outlets"] >= 600
+            assert health.headers["server"] == "newstilt"          # waitress, not the development server
+            assert http.get("/api/v1/sources/lookup", params={"url": "https://www.nytimes.com/x"}).status_code == 200
+        assert Path(tmp_path / "data" / "newstilt.sqlite3").exists()
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        out, err = proc.communicate(timeout=20)
+    assert proc.returncode == 0, err
