@@ -52,6 +52,29 @@ class BlockedAddressError(FetchError):
     code = "blocked_address"
 
 
+class HTTPStatusError(FetchError):
+    """The server answered with an error status (after any retries); ``http_status`` says which."""
+
+    def __init__(self, message: str, http_status: int, url: str | None = None) -> None:
+        super().__init__(message)
+        self.http_status = http_status
+        self.url = url
+
+
+class FeedError(NewstiltError, ValueError):
+    """A feed or OPML document that cannot be parsed safely (not XML, not a feed, entity declarations)."""
+
+    status = 422
+    code = "invalid_feed"
+
+
+class ExtractionError(NewstiltError, ValueError):
+    """No article could be extracted from a page (binary data, too large, no text)."""
+
+    status = 422
+    code = "extraction_failed"
+
+
 class ModelError(NewstiltError, RuntimeError):
     """A scoring model that is missing, tampered with, or made by other library versions."""
 
