@@ -54,6 +54,58 @@ rater_aliases = sa.Table(
     sa.Column("target", sa.String(512), nullable=False),
 )
 
+#: The feed registry. ``outlet`` is the key of the rated outlet the feed belongs to.
+feeds = sa.Table(
+    "feeds",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("url", sa.String(2048), nullable=False, unique=True),
+    sa.Column("outlet", sa.String(512), nullable=True),
+    sa.Column("title", sa.Text, nullable=True),
+    sa.Column("enabled", sa.Boolean, nullable=False, default=True),
+    sa.Column("etag", sa.Text, nullable=True),
+    sa.Column("last_modified", sa.Text, nullable=True),
+    sa.Column("last_fetched_at", sa.DateTime(timezone=True), nullable=True),
+    sa.Column("last_status", sa.Text, nullable=True),
+    sa.Column("error_count", sa.Integer, nullable=False, default=0),
+    sa.Column("added_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+#: One row per article, by normalised canonical URL. ``story_id`` is set by clustering.
+articles = sa.Table(
+    "articles",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("url", sa.String(2048), nullable=False, unique=True),
+    sa.Column("outlet", sa.String(512), nullable=True, index=True),
+    sa.Column("feed_id", sa.Integer, sa.ForeignKey("feeds.id", ondelete="SET NULL"), nullable=True),
+    sa.Column("title", sa.Text, nullable=False),
+    sa.Column("text", sa.Text, nullable=False),
+    sa.Column("published", sa.DateTime(timezone=True), nullable=True),
+    sa.Column("authors", sa.Text, nullable=True),
+    sa.Column("language", sa.String(16), nullable=True),
+    sa.Column("origin", sa.String(16), nullable=False),  # feed, import, analyze
+    sa.Column("fingerprint", sa.String(64), nullable=True, index=True),  # syndicated copies share it
+    sa.Column("syndicated_of", sa.Integer, nullable=True),
+    sa.Column("story_id", sa.Integer, nullable=True, index=True),
+    sa.Column("match_score", sa.Float, nullable=True),
+    sa.Column("added_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+#: A story: articles about the same event. Its distribution is computed when read, from current ratings.
+stories = sa.Table(
+    "stories",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("title", sa.Text, nullable=False),
+    sa.Column("title_article_id", sa.Integer, nullable=True),
+    sa.Column("first_published", sa.DateTime(timezone=True), nullable=True, index=True),
+    sa.Column("last_published", sa.DateTime(timezone=True), nullable=True, index=True),
+    sa.Column("article_count", sa.Integer, nullable=False, default=0),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False, index=True),
+)
+
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
@@ -122,6 +174,43 @@ class Store:
 
     def close(self) -> None:
         self.engine.dispose()
+
+    # -- articles --------------------------------------------------------------------------------------
+
+    def insert_ignore(self, conn, table: sa.Table, values: dict, conflict: list[str]):
+        """INSERT that does nothing when a row with the same ``conflict`` columns exists; the new id or None."""
+        if self.backend == "postgresql":
+            from sqlalchemy.dialects.postgresql import insert
+        else:
+            from sqlalchemy.dialects.sqlite import insert
+        stmt = insert(table).values(**values).on_conflict_do_nothing(index_elements=conflict)
+        if "id" in table.c:
+            return conn.execute(stmt.returning(table.c.id)).scalar()
+        conn.execute(stmt)
+        return None
+
+    def add_article(self, conn, *, url: str, title: str, text: str, origin: str, outlet: str | None = None,
+                    published: datetime | None = None, authors: str | None = None, language: str | None = None,
+                    feed_id: int | None = None, fingerprint: str | None = None) -> int | None:
+        """Store an article unless its URL is stored already; returns its new id, or None if it existed.
+
+        Safe under concurrency: two processes adding the same URL get one row and one id between them.
+        """
+        return self.insert_ignore(conn, articles, {
+            "url": url, "title": title, "text": text, "origin": origin, "outlet": outlet,
+            "published": published, "authors": authors, "language": language, "feed_id": feed_id,
+            "fingerprint": fingerprint, "added_at": utcnow()}, ["url"])
+
+    def article_id(self, conn, url: str) -> int | None:
+        return conn.execute(sa.select(articles.c.id).where(articles.c.url == url)).scalar()
+
+    def known_urls(self, conn, urls: Iterable[str]) -> set[str]:
+        urls = list(urls)
+        found = set()
+        for i in range(0, len(urls), 500):
+            chunk = urls[i:i + 500]
+            found.update(conn.execute(sa.select(articles.c.url).where(articles.c.url.in_(chunk))).scalars())
+        return found
 
     # -- ratings -------------------------------------------------------------------------------------
 
