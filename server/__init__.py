@@ -34,12 +34,14 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    from .api import health, openapi, pages, sources
+    from .api import analyze, health, openapi, pages, sources, stories
 
     app.register_blueprint(health.bp)
     app.register_blueprint(sources.bp)
     app.register_blueprint(pages.bp)
     app.register_blueprint(openapi.bp)
+    app.register_blueprint(stories.bp)
+    app.register_blueprint(analyze.bp)
 
 
 def register_errorhandlers(app: Flask) -> None:

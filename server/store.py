@@ -175,6 +175,47 @@ class Store:
     def close(self) -> None:
         self.engine.dispose()
 
+    # -- feeds -----------------------------------------------------------------------------------------
+
+    def add_feed(self, url: str, outlet: str | None, title: str | None = None) -> tuple[int, bool]:
+        """Register a feed (or re-enable and update it); returns (id, created)."""
+        with self.begin() as conn:
+            feed_id = self.insert_ignore(conn, feeds, {
+                "url": url, "outlet": outlet, "title": title, "enabled": True, "error_count": 0,
+                "added_at": utcnow()}, ["url"])
+            if feed_id is not None:
+                return feed_id, True
+            conn.execute(feeds.update().where(feeds.c.url == url).values(
+                outlet=outlet, title=title or feeds.c.title, enabled=True))
+            return conn.execute(sa.select(feeds.c.id).where(feeds.c.url == url)).scalar_one(), False
+
+    def list_feeds(self, *, enabled_only: bool = False) -> list[dict]:
+        query = sa.select(feeds).order_by(feeds.c.outlet, feeds.c.url)
+        if enabled_only:
+            query = query.where(feeds.c.enabled.is_(True))
+        with self.connect() as conn:
+            return [row._asdict() for row in conn.execute(query)]
+
+    def _feed_where(self, ident: str):
+        return feeds.c.id == int(ident) if str(ident).isdigit() else feeds.c.url == ident
+
+    def remove_feed(self, ident: str) -> bool:
+        with self.begin() as conn:
+            return conn.execute(feeds.delete().where(self._feed_where(ident))).rowcount > 0
+
+    def set_feed_enabled(self, ident: str, enabled: bool) -> bool:
+        with self.begin() as conn:
+            return conn.execute(feeds.update().where(self._feed_where(ident)).values(enabled=enabled)).rowcount > 0
+
+    def record_feed_fetch(self, feed_id: int, *, status: str, ok: bool, etag: str | None = None,
+                          last_modified: str | None = None) -> None:
+        values = {"last_fetched_at": utcnow(), "last_status": status[:500],
+                  "error_count": 0 if ok else feeds.c.error_count + 1}
+        if ok:
+            values.update(etag=etag, last_modified=last_modified)
+        with self.begin() as conn:
+            conn.execute(feeds.update().where(feeds.c.id == feed_id).values(**values))
+
     # -- articles --------------------------------------------------------------------------------------
 
     def insert_ignore(self, conn, table: sa.Table, values: dict, conflict: list[str]):
