@@ -5,6 +5,7 @@ import functools
 import logging
 import signal
 import sys
+import threading
 from pathlib import Path
 
 import click
@@ -97,9 +98,21 @@ def serve(settings: Settings):
     click.echo(f"newstilt serving on http://{shown}:{port}/", nl=True)
     click.echo(f"  database: {services.store.backend} ({_redact(settings.resolved_database_url)}); "
                f"{len(index.outlets)} rated outlets; data dir {settings.data_dir}")
+    stopping = threading.Event()
+    scheduler = None
+    if settings.ingest:
+        from .ingest import Scheduler
+
+        logging.getLogger("server").setLevel(min(logging.INFO, logging.getLogger().level))
+        ingestor = make_ingestor(settings, services.store, services.ratings)
+        scheduler = Scheduler(ingestor, settings.ingest_interval, stopping, before_first=lambda: _defaults(
+            services, settings))
+        scheduler.start()
+        click.echo(f"  ingesting feeds every {settings.ingest_interval}s (off with --no-ingest)")
     sys.stdout.flush()
 
     def stop(_signum, _frame):
+        stopping.set()
         server.close()
 
     signal.signal(signal.SIGTERM, stop)
@@ -108,8 +121,18 @@ def serve(settings: Settings):
     except (KeyboardInterrupt, OSError):
         pass
     finally:
+        stopping.set()
+        if scheduler is not None:
+            scheduler.join(timeout=30)
+            scheduler.ingestor.fetcher.close()
         services.close()
     click.echo("newstilt stopped")
+
+
+def _defaults(services, settings: Settings) -> None:
+    added = ensure_default_feeds(services.store, services.ratings.index(), settings)
+    if added:
+        LOGGER.info("no feeds configured: registered the %s default feeds", added)
 
 
 def _redact(url: str) -> str:
@@ -176,3 +199,158 @@ def ratings_lookup(settings: Settings, url: str):
     for rating in outlet.ratings:
         bias = "-" if rating.bias_score is None else f"{rating.bias_score:+.0f}"
         click.echo(f"  {rating.rater}: bias {bias} ({rating.bias_raw or '-'}), factuality {rating.factuality or '-'}")
+
+
+# -- feeds and ingestion ------------------------------------------------------------------------------
+
+
+def bundled_feeds_opml() -> bytes:
+    from importlib import resources
+
+    return resources.files("server").joinpath("data/default-feeds.opml").read_bytes()
+
+
+def ensure_default_feeds(store, index, settings: Settings) -> int:
+    """Register the default feed list (or ``NEWSTILT_FEEDS_FILE``) when the user has configured no feeds."""
+    from .ingest import import_opml
+
+    if store.list_feeds():
+        return 0
+    body = settings.feeds_file.read_bytes() if settings.feeds_file else bundled_feeds_opml()
+    return sum(created for _, created in import_opml(store, index, body))
+
+
+def make_ingestor(settings: Settings, store, ratings, *, workers: int = 4, fetch_overrides: dict | None = None):
+    from .cluster import Clusterer
+    from .fetch import Fetcher, FetchConfig
+    from .ingest import Ingestor
+
+    config = FetchConfig.from_mapping({"allow_addresses": settings.fetch_allow, **(fetch_overrides or {})})
+    return Ingestor(store, ratings, Clusterer(store), Fetcher(config), workers=workers)
+
+
+@main.group()
+def feeds():
+    """The feed registry: add, import, list, enable, disable, remove."""
+
+
+@feeds.command("add")
+@click.argument("url")
+@click.option("--outlet", default=None, help="The rated outlet's domain, when the feed's host does not name it.")
+@click.option("--title", default=None)
+@common_options
+def feeds_add(settings: Settings, url: str, outlet: str | None, title: str | None):
+    """Register the RSS/Atom feed at URL."""
+    from .ingest import resolve_outlet
+    from .ratings import Ratings
+    from .urls import normalize_url
+
+    store = open_store(settings)
+    url = normalize_url(url)
+    key = resolve_outlet(Ratings(store).index(), hint=outlet, urls=(url,))
+    feed_id, created = store.add_feed(url, key, title)
+    click.echo(f"{'added' if created else 'updated'} feed {feed_id}: {url} (outlet {key})")
+
+
+@feeds.command("import")
+@click.argument("file", type=click.Path(dir_okay=False, exists=True, path_type=Path))
+@common_options
+def feeds_import(settings: Settings, file: Path):
+    """Register every feed of an OPML FILE."""
+    from .ingest import import_opml
+    from .ratings import Ratings
+
+    store = open_store(settings)
+    index = Ratings(store).index()
+    results = import_opml(store, index, file.read_bytes())
+    created = sum(c for _, c in results)
+    unrated = sorted({f["outlet"] or "?" for f, _ in results if not index.outlet_for_key(f["outlet"] or "")})
+    click.echo(f"{len(results)} feeds: {created} added, {len(results) - created} already registered")
+    if unrated:
+        click.echo(f"  not rated: {', '.join(unrated)}")
+
+
+@feeds.command("list")
+@common_options
+def feeds_list(settings: Settings):
+    """Every registered feed with its outlet and last fetch."""
+    rows = open_store(settings).list_feeds()
+    for feed in rows:
+        state = "on " if feed["enabled"] else "off"
+        last = f"{feed['last_fetched_at']:%Y-%m-%d %H:%M} {feed['last_status']}" if feed["last_fetched_at"] else "never"
+        click.echo(f"{feed['id']:>5} {state} {feed['outlet'] or '-':<28} {feed['url']}  [{last}]")
+    click.echo(f"{len(rows)} feeds")
+
+
+@feeds.command("remove")
+@click.argument("feed")
+@common_options
+def feeds_remove(settings: Settings, feed: str):
+    """Remove FEED (its id or URL); its articles stay."""
+    if not open_store(settings).remove_feed(feed):
+        raise click.ClickException(f"no feed {feed}")
+    click.echo(f"removed {feed}")
+
+
+@feeds.command("enable")
+@click.argument("feed")
+@common_options
+def feeds_enable(settings: Settings, feed: str):
+    """Enable FEED (its id or URL)."""
+    if not open_store(settings).set_feed_enabled(feed, True):
+        raise click.ClickException(f"no feed {feed}")
+    click.echo(f"enabled {feed}")
+
+
+@feeds.command("disable")
+@click.argument("feed")
+@common_options
+def feeds_disable(settings: Settings, feed: str):
+    """Disable FEED (its id or URL) without removing it."""
+    if not open_store(settings).set_feed_enabled(feed, False):
+        raise click.ClickException(f"no feed {feed}")
+    click.echo(f"disabled {feed}")
+
+
+@main.command()
+@click.option("--workers", type=int, default=4, show_default=True, help="Feeds fetched at once.")
+@click.option("--progress/--no-progress", default=True)
+@common_options
+def ingest(settings: Settings, workers: int, progress: bool):
+    """Run one ingestion pass over the enabled feeds (the default list when none are configured)."""
+    from tqdm import tqdm
+
+    from .ratings import Ratings
+
+    store = open_store(settings)
+    ratings = Ratings(store)
+    added = ensure_default_feeds(store, ratings.index(), settings)
+    if added:
+        click.echo(f"no feeds configured: registered the {added} default feeds")
+    ingestor = make_ingestor(settings, store, ratings, workers=workers)
+    with tqdm(total=len(store.list_feeds(enabled_only=True)), unit="feed", disable=not progress) as bar:
+        stats = ingestor.run_pass(progress=lambda done, total: bar.update(1))
+    ingestor.fetcher.close()
+    click.echo(stats.summary())
+
+
+@main.command("import")
+@click.argument("file", type=click.Path(dir_okay=False, exists=True, path_type=Path))
+@click.option("--progress/--no-progress", default=True)
+@common_options
+def import_articles(settings: Settings, file: Path, progress: bool):
+    """Bulk-load articles from a JSONL file (optionally .gz): one article per line."""
+    from .bulk import import_jsonl
+    from .cluster import Clusterer
+    from .ratings import Ratings
+
+    store = open_store(settings)
+    index = Ratings(store).index()
+
+    def outlet_for(url: str) -> str | None:
+        from .ingest import resolve_outlet
+
+        return resolve_outlet(index, urls=(url,))
+
+    counts = import_jsonl(store, file, clusterer=Clusterer(store), outlet_for=outlet_for, progress=progress)
+    click.echo(", ".join(f"{value} {name}" for name, value in counts.items()))

@@ -253,6 +253,25 @@ class Store:
             found.update(conn.execute(sa.select(articles.c.url).where(articles.c.url.in_(chunk))).scalars())
         return found
 
+    def iter_articles(self, batch: int = 1000):
+        """Every stored article (id, url, outlet, title, text, published), in id order, read in batches."""
+        last = 0
+        cols = (articles.c.id, articles.c.url, articles.c.outlet, articles.c.title, articles.c.text,
+                articles.c.published)
+        while True:
+            with self.connect() as conn:
+                rows = conn.execute(sa.select(*cols).where(articles.c.id > last)
+                                    .order_by(articles.c.id).limit(batch)).all()
+            if not rows:
+                return
+            yield from (row._asdict() for row in rows)
+            last = rows[-1].id
+
+    def counts(self) -> dict:
+        with self.connect() as conn:
+            return {name: conn.execute(sa.select(sa.func.count()).select_from(table)).scalar()
+                    for name, table in (("feeds", feeds), ("articles", articles), ("stories", stories))}
+
     # -- ratings -------------------------------------------------------------------------------------
 
     def replace_rater(self, rater: str, name: str, source_file: str, file_sha256: str,

@@ -57,6 +57,33 @@ SCHEMAS = {
         "scale": {"type": "object"},
         "platforms": {"type": "array", "items": {"type": "string"}},
         "outlets": {"type": "array", "items": _ref("Outlet")}}},
+    "Distribution": {"type": "object", "description": "Distinct outlets per side; each outlet counts once",
+                     "properties": {
+        "total": {"type": "integer"}, "rated": {"type": "integer"},
+        **{side: {"type": "object", "properties": {"count": {"type": "integer"}, "percent": {"type": "number"}}}
+           for side in ("left", "center", "right", "unrated")},
+        "detail": {"type": "object", "description": "Count per seven-step label",
+                   "properties": {label: {"type": "integer"} for label in BIAS_LABELS}}}},
+    "Blindspot": {"type": "object", "properties": {
+        "side": {"enum": ["left", "right", None], "description": "The side that is missing the story"},
+        "rule": {"type": "object"}, "explanation": {"type": "string"}}},
+    "StoryArticle": {"type": "object", "properties": {
+        "id": {"type": "integer"}, "url": {"type": "string"}, "title": {"type": "string"},
+        "published": {"type": ["string", "null"], "format": "date-time"},
+        "outlet": {"type": ["object", "null"]},
+        "also_carried_by": {"type": "array", "items": {"type": "object"}}}},
+    "Story": {"type": "object", "required": ["id", "title", "distribution", "blindspot"], "properties": {
+        "id": {"type": "integer"}, "title": {"type": "string"},
+        "first_published": {"type": ["string", "null"]}, "last_published": {"type": ["string", "null"]},
+        "article_count": {"type": "integer"}, "source_count": {"type": "integer"},
+        "distribution": _ref("Distribution"), "blindspot": _ref("Blindspot"),
+        "articles": {"type": "object", "description": "Articles grouped by side: left, center, right, unrated",
+                     "additionalProperties": {"type": "array", "items": _ref("StoryArticle")}}}},
+    "Analysis": {"type": "object", "properties": {
+        "url": {"type": "string"}, "outlet": {"oneOf": [_ref("Lookup"), {"type": "null"}]},
+        "article": {"type": ["object", "null"]}, "story": {"oneOf": [_ref("Story"), {"type": "null"}]},
+        "match": {"type": ["object", "null"], "description": "Similarity score, shared key terms, time gap"},
+        "lean": {"type": ["object", "null"], "description": "The article scorer's answer, or model: null and a reason"}}},
 }
 
 PATHS = {
@@ -71,6 +98,28 @@ PATHS = {
         "parameters": [{"name": "url", "in": "query", "required": True, "schema": {"type": "string",
                                                                                    "maxLength": 2048}}],
         "responses": {"200": _json(_ref("Lookup"), "The matched outlet"), **ERRORS}}},
+    "/api/v1/analyze": {"post": {
+        "summary": "The outlet, article, story and lean of a page the reader is on",
+        "requestBody": {"required": True, "content": {"application/json": {"schema": {
+            "type": "object", "required": ["url"], "properties": {
+                "url": {"type": "string", "maxLength": 2048},
+                "html": {"type": "string", "description": "The page's HTML; extracted, never stored by default"},
+                "title": {"type": "string"}}}}}},
+        "responses": {"200": _json(_ref("Analysis"), "The analysis"), **ERRORS,
+                      "413": _json(_ref("Error"), "Body over the configured limit (default 5 MB)")}}},
+    "/api/v1/stories": {"get": {
+        "summary": "Recent stories, newest first",
+        "parameters": [
+            {"name": "since", "in": "query", "schema": {"type": "string", "format": "date-time"}},
+            {"name": "blindspot", "in": "query", "schema": {"enum": ["left", "right"]}},
+            {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 100}},
+            {"name": "min_sources", "in": "query", "schema": {"type": "integer", "minimum": 0}}],
+        "responses": {"200": _json({"type": "object", "properties": {
+            "stories": {"type": "array", "items": _ref("Story")}}}, "Stories"), **ERRORS}}},
+    "/api/v1/stories/{story_id}": {"get": {
+        "summary": "One story's full coverage",
+        "parameters": [{"name": "story_id", "in": "path", "required": True, "schema": {"type": "integer"}}],
+        "responses": {"200": _json(_ref("Story"), "The story"), **ERRORS}}},
 }
 
 
