@@ -1,4 +1,4 @@
-"""URL hygiene: the identity of an article, the address a request goes to, and the site a host belongs to.
+"""URL hygiene: the identity of an article, and the exact address a request goes to.
 
 ``normalize_url`` gives the *identity* of an article URL, so that the same story reached through a newsletter,
 a social post or a feed compares equal:
@@ -29,14 +29,10 @@ import re
 from typing import NamedTuple
 from urllib.parse import quote, unquote_plus, urlsplit
 
-import idna
-import tldextract
-
-from server.errors import InvalidURLError
+from .domains import MAX_URL_LENGTH, normalise_host
+from .errors import InvalidURLError
 
 LOGGER = logging.getLogger(__name__)
-
-MAX_URL_LENGTH = 2048
 
 #: Query parameters that only say how a reader arrived, never which article it is. Besides these, every
 #: parameter whose name starts with ``utm_`` goes. Names are compared lowercased.
@@ -66,7 +62,6 @@ _SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.\-]*):")
 _LONE_PERCENT = re.compile(r"%(?![0-9A-Fa-f]{2})")
 _PERCENT_ESCAPE = re.compile(r"%([0-9A-Fa-f]{2})")
 _MULTI_SLASH = re.compile(r"/{2,}")
-_HOST_LABEL = re.compile(r"^[a-z0-9_](?:[a-z0-9_\-]{0,61}[a-z0-9_])?$")
 _HEX_DIGITS = re.compile(r"^[0-9a-fA-F]*$")
 _DEC_DIGITS = re.compile(r"^[0-9]+$")
 _OCT_DIGITS = re.compile(r"^[0-7]*$")
@@ -74,11 +69,6 @@ _UNRESERVED = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz012
 # RFC 3986 pchar minus the percent sign, which is handled separately.
 _PATH_SAFE = "!$&'()*+,;=:@/"
 _QUERY_SAFE = _PATH_SAFE + "?"
-
-# The Public Suffix List snapshot bundled with tldextract: never downloads, never writes a cache.
-# Private suffixes (github.io, blogspot.com) count, so two blogs on one platform are different sites.
-_TLD_EXTRACT = tldextract.TLDExtract(suffix_list_urls=(), cache_dir=None, include_psl_private_domains=True)
-
 
 class URLParts(NamedTuple):
     """A validated http(s) URL, host already in its canonical ASCII form (IPv6 without brackets)."""
@@ -122,23 +112,6 @@ def clean_url(url: str) -> str:
 def host_of(url: str) -> str:
     """The canonical host of an http(s) URL: lowercase, punycode, IPv6 without brackets, no port."""
     return split_url(url).host
-
-
-def registrable_domain(host: str) -> str:
-    """The registrable domain (eTLD+1) of a host, e.g. ``www.bbc.co.uk`` -> ``bbc.co.uk``.
-
-    A host without one (an IP address, ``localhost``, a bare public suffix) is its own site and is returned
-    as it is. Works offline from the Public Suffix List snapshot shipped with tldextract.
-    """
-    if not isinstance(host, str) or not host.strip():
-        raise InvalidURLError("host is empty")
-    canonical = _normalize_host(host.strip().removeprefix("[").removesuffix("]"))
-    if ":" in canonical or _is_ipv4(canonical):
-        return canonical
-    extracted = _TLD_EXTRACT(canonical)
-    if extracted.domain and extracted.suffix:
-        return f"{extracted.domain}.{extracted.suffix}"
-    return canonical
 
 
 def split_url(url: str) -> URLParts:
@@ -197,13 +170,9 @@ def _normalize_host(host: str) -> str:
     ipv4 = _parse_ipv4(host)
     if ipv4 is not None:
         return ipv4
-    if not host.isascii():
-        try:
-            host = idna.encode(host, uts46=True).decode("ascii")
-        except idna.IDNAError as exc:
-            raise InvalidURLError(f"invalid internationalised host name: {exc}") from None
-    if len(host) > 253 or not all(_HOST_LABEL.match(label) for label in host.split(".")):
-        raise InvalidURLError(f"invalid host: {host[:100]!r}")
+    host = normalise_host(host)
+    if len(host) > 253:
+        raise InvalidURLError(f"host name is longer than 253 characters: {host[:100]!r}...")
     return host
 
 
@@ -235,14 +204,6 @@ def _parse_ipv4(host: str) -> str | None:
     for i, n in enumerate(numbers[:-1]):
         value += n * 256 ** (3 - i)
     return str(ipaddress.IPv4Address(value))
-
-
-def _is_ipv4(host: str) -> bool:
-    try:
-        ipaddress.IPv4Address(host)
-    except ValueError:
-        return False
-    return True
 
 
 def _normalize_escapes(component: str, safe: str) -> str:
