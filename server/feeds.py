@@ -1,0 +1,384 @@
+"""RSS (0.9x, 1.0, 2.0), Atom and OPML parsing, hardened against hostile XML.
+
+Feeds come from the open web, so before any XML parser sees a document, ``_harden`` reads its prolog (the
+part before the root element): a DOCTYPE that declares entities (``<!ENTITY``, the billion-laughs and
+external-entity attacks) is refused at once with ``FeedError``, and any other DOCTYPE is cut out, so no parser
+ever loads a DTD, expands a declared entity or reaches the network. On top of that, feedparser disables
+external entities and OPML goes through an lxml parser with ``resolve_entities=False, no_network=True,
+load_dtd=False``.
+
+A broken entry (no link, a link that is not http(s), junk) is skipped with a logged warning; it never sinks
+the feed. A document that is not a feed at all raises ``FeedError``.
+"""
+from __future__ import annotations
+
+import io
+import logging
+import re
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import feedparser
+import lxml.html
+from lxml import etree
+
+from .domains import normalise_key
+from .errors import FeedError, InvalidURLError
+from .fetch import binary_signature
+from .urls import clean_url, normalize_url
+
+LOGGER = logging.getLogger(__name__)
+
+MAX_FEED_BYTES = 16 * 1024 * 1024
+MAX_TITLE_CHARS = 1_000
+MAX_SUMMARY_CHARS = 5_000
+MAX_AUTHORS = 20
+
+#: Namespace of newstilt's own OPML attributes: ``<outline newstilt:outlet="foxnews.com" .../>``.
+OPML_NS = "https://newstilt.org/ns/opml"
+_OUTLET_ATTR = f"{{{OPML_NS}}}outlet"
+
+_XML_PARSER = etree.XMLParser(
+    resolve_entities=False, no_network=True, load_dtd=False, dtd_validation=False, huge_tree=False,
+    remove_comments=True, remove_pis=True,
+)
+_XML_RECOVER_PARSER = etree.XMLParser(
+    resolve_entities=False, no_network=True, load_dtd=False, dtd_validation=False, huge_tree=False,
+    remove_comments=True, remove_pis=True, recover=True,
+)
+_HTML_PARSER = lxml.html.HTMLParser(
+    no_network=True, remove_comments=True, remove_pis=True, default_doctype=False
+)
+
+_BENIGN_PROBLEMS = (feedparser.CharacterEncodingOverride, feedparser.NonXMLContentType)
+_ENTITY_DECLARATION = re.compile(r"<!\s*ENTITY", re.IGNORECASE)
+_DOCTYPE_START = re.compile(r"<!DOCTYPE", re.IGNORECASE)
+_ELEMENT_START = re.compile(r"<[A-Za-z_:]")
+_XML_DECLARATION_ENCODING = re.compile(r"""^(<\?xml[^>]*?encoding\s*=\s*)(["'])[^"']*\2""")
+_HTML_MEDIA_TYPES = ("text/html", "application/xhtml+xml", "html", "xhtml")
+_UNICODE_STARTS = (
+    (b"\x00\x00\xfe\xff", "utf-32"),
+    (b"\xff\xfe\x00\x00", "utf-32"),
+    (b"\xfe\xff", "utf-16"),
+    (b"\xff\xfe", "utf-16"),
+    (b"\x00\x00\x00<", "utf-32-be"),
+    (b"<\x00\x00\x00", "utf-32-le"),
+    (b"\x00<\x00?", "utf-16-be"),
+    (b"<\x00?\x00", "utf-16-le"),
+)
+
+
+@dataclass(frozen=True)
+class FeedEntry:
+    """One item of a feed: ``url`` is the article's identity (``normalize_url``), text fields plain text."""
+
+    url: str
+    title: str
+    summary: str
+    content_html: str | None
+    published: datetime | None
+    authors: tuple[str, ...]
+    guid: str | None
+
+
+@dataclass(frozen=True)
+class ParsedFeed:
+    """A parsed feed. ``skipped`` counts the broken entries left out."""
+
+    url: str
+    title: str
+    link: str | None
+    description: str
+    language: str | None
+    updated: datetime | None
+    version: str
+    entries: tuple[FeedEntry, ...]
+    skipped: int = 0
+
+
+@dataclass(frozen=True)
+class OPMLFeed:
+    """A feed listed in an OPML file; ``outlet`` is the ``newstilt:outlet`` key, own or inherited."""
+
+    xml_url: str
+    title: str
+    html_url: str | None
+    outlet: str | None
+
+
+class _SkipEntry(Exception):
+    """Raised inside entry conversion: this entry is broken, the feed is not."""
+
+
+def parse_feed(body: bytes, url: str, *, content_type: str | None = None) -> ParsedFeed:
+    """Parse an RSS or Atom document fetched from ``url`` (the base for relative links).
+
+    ``content_type`` is the HTTP Content-Type, if known (its charset helps decoding). Raises ``FeedError``
+    for a document that is unsafe or not a feed.
+    """
+    base = clean_url(url)
+    data = _harden(body, "feed")
+    # Without a charset, application/xml means: trust the XML declaration, else UTF-8 (RFC 7303).
+    headers = {"content-location": base, "content-type": content_type or "application/xml"}
+    # A stream, never bytes: given bytes, feedparser first tries to open them as a local file name.
+    parsed = feedparser.parse(io.BytesIO(data), response_headers=headers, resolve_relative_uris=True,
+                              sanitize_html=True)
+    version = parsed.get("version") or ""
+    raw_entries = parsed.get("entries") or []
+    if not version and not raw_entries:
+        problem = parsed.get("bozo_exception")
+        raise FeedError(f"{base} is not an RSS or Atom feed" + (f": {problem}" if problem else ""))
+    problem = parsed.get("bozo_exception")
+    if isinstance(problem, _BENIGN_PROBLEMS):
+        LOGGER.debug("feed %s: %s", base, problem)
+    elif parsed.get("bozo"):
+        LOGGER.warning("feed %s is not well-formed (%s); keeping what could be read", base, problem)
+
+    entries: list[FeedEntry] = []
+    seen: set[str] = set()
+    skipped = 0
+    for index, raw in enumerate(raw_entries):
+        try:
+            entry = _entry(raw)
+        except (_SkipEntry, InvalidURLError, ValueError, TypeError, KeyError, AttributeError) as exc:
+            skipped += 1
+            LOGGER.warning("skipping entry %d of feed %s: %s", index, base, exc)
+            continue
+        if entry.url in seen:
+            continue
+        seen.add(entry.url)
+        entries.append(entry)
+
+    feed = parsed.get("feed") or {}
+    return ParsedFeed(
+        url=base,
+        title=_plain_text(feed.get("title"), MAX_TITLE_CHARS),
+        link=_optional_url(feed.get("link")),
+        description=_plain_text(feed.get("subtitle"), MAX_SUMMARY_CHARS),
+        language=(feed.get("language") or "").strip()[:35] or None,
+        updated=_utc(feed.get("updated_parsed") or feed.get("published_parsed")),
+        version=version,
+        entries=tuple(entries),
+        skipped=skipped,
+    )
+
+
+def parse_opml(body: bytes) -> list[OPMLFeed]:
+    """The feeds of an OPML subscription list, in document order, each once.
+
+    Nested outlines are walked; an outline's ``newstilt:outlet`` applies to every feed below it unless one of
+    them names its own. Raises ``FeedError`` for a document that is unsafe or not OPML.
+    """
+    data = _harden(body, "OPML")
+    try:
+        root = etree.fromstring(data, _XML_PARSER)
+    except etree.XMLSyntaxError as exc:
+        LOGGER.warning("OPML is not well-formed (%s); reading what can be recovered", exc)
+        try:
+            root = etree.fromstring(data, _XML_RECOVER_PARSER)
+        except etree.XMLSyntaxError:
+            root = None
+    if root is None or not isinstance(root.tag, str) or etree.QName(root).localname.lower() != "opml":
+        raise FeedError("not an OPML document (no <opml> root element)")
+
+    feeds: list[OPMLFeed] = []
+    seen: set[str] = set()
+    stack: list[tuple[etree._Element, str | None]] = [(child, None) for child in reversed(root)]
+    while stack:
+        element, inherited = stack.pop()
+        if not isinstance(element.tag, str):
+            continue
+        outlet = inherited
+        if etree.QName(element).localname.lower() == "outline":
+            outlet = _outlet(element, inherited)
+            feed = _opml_feed(element, outlet)
+            if feed is not None and feed.xml_url not in seen:
+                seen.add(feed.xml_url)
+                feeds.append(feed)
+        stack.extend((child, outlet) for child in reversed(element))
+    return feeds
+
+
+def _harden(body: bytes, what: str) -> bytes:
+    """Refuse entity declarations and cut out any DOCTYPE, before a parser sees the document."""
+    if isinstance(body, str):
+        text, codec = body.lstrip("\ufeff"), "utf-8"
+    elif isinstance(body, bytes | bytearray | memoryview):
+        body = bytes(body)
+        if len(body) > MAX_FEED_BYTES:
+            raise FeedError(f"the {what} is too large: {len(body)} bytes, the limit is {MAX_FEED_BYTES}")
+        codec = next((codec for start, codec in _UNICODE_STARTS if body.startswith(start)), None)
+        if codec is None:
+            binary = binary_signature(body)
+            if binary:
+                raise FeedError(f"the {what} is not XML: it looks like {binary}")
+            # Latin-1 maps each byte to one character and back: ASCII-compatible encodings round-trip exactly.
+            text = body.decode("latin-1")
+        else:
+            try:
+                text = body.decode(codec).lstrip("\ufeff")
+            except UnicodeDecodeError as exc:
+                raise FeedError(f"the {what} is not valid {codec.upper()}: {exc}") from None
+    else:
+        raise TypeError(f"the {what} must be bytes, not {type(body).__name__}")
+    if not text.strip():
+        raise FeedError(f"the {what} is empty")
+
+    start, end = _doctype_span(text, what)
+    if start is not None:
+        if _ENTITY_DECLARATION.search(text, start, end):
+            raise FeedError(f"the {what} declares XML entities (<!ENTITY>); refused, as entity declarations "
+                            "are how entity-expansion ('billion laughs') and external-entity attacks work")
+        LOGGER.debug("removing the DOCTYPE of a %s", what)
+        text = text[:start] + text[end:]
+    if codec is None:
+        return text.encode("latin-1")
+    return _XML_DECLARATION_ENCODING.sub(r"\1\2utf-8\2", text, count=1).encode("utf-8")
+
+
+def _doctype_span(text: str, what: str) -> tuple[int | None, int]:
+    """Where the DOCTYPE is: in the prolog (declaration, comments, PIs) as an XML parser reads it, or, in a
+    malformed document, anywhere before the first element, where lenient parsers still look for one."""
+    pos, length = 0, len(text)
+    while pos < length:
+        if text[pos] in " \t\r\n\ufeff":
+            pos += 1
+        elif text.startswith("<?", pos):
+            end = text.find("?>", pos + 2)
+            if end < 0:
+                break
+            pos = end + 2
+        elif text.startswith("<!--", pos):
+            end = text.find("-->", pos + 4)
+            if end < 0:
+                break
+            pos = end + 3
+        elif _DOCTYPE_START.match(text, pos):
+            return pos, _doctype_end(text, pos, what)
+        else:
+            break
+    first_element = _ELEMENT_START.search(text)
+    head_end = first_element.start() if first_element else length
+    doctype = _DOCTYPE_START.search(text, 0, head_end)
+    if doctype is not None:
+        return doctype.start(), _doctype_end(text, doctype.start(), what)
+    if _ENTITY_DECLARATION.search(text, 0, head_end):
+        raise FeedError(f"the {what} has entity declarations outside a DOCTYPE; refused")
+    return None, 0
+
+
+def _doctype_end(text: str, pos: int, what: str) -> int:
+    """The index just past the ``>`` closing the DOCTYPE at ``pos`` (internal subset, quotes, comments)."""
+    i, depth, quote = pos + len("<!DOCTYPE"), 0, ""
+    while i < len(text):
+        char = text[i]
+        if quote:
+            if char == quote:
+                quote = ""
+        elif char in "\"'":
+            quote = char
+        elif depth and text.startswith("<!--", i):
+            end = text.find("-->", i + 4)
+            if end < 0:
+                break
+            i = end + 3
+            continue
+        elif char == "[":
+            depth += 1
+        elif char == "]":
+            depth -= 1
+        elif char == ">" and depth <= 0:
+            return i + 1
+        i += 1
+    raise FeedError(f"the {what} has an unterminated DOCTYPE")
+
+
+def _entry(raw: dict) -> FeedEntry:
+    link = (raw.get("link") or "").strip()
+    if not link:
+        raise _SkipEntry("it has no link")
+    content_html = None
+    for content in raw.get("content") or ():
+        if (content.get("type") or "").lower() in _HTML_MEDIA_TYPES and content.get("value"):
+            content_html = content["value"]
+            break
+    guid = (raw.get("id") or "").strip() or None
+    return FeedEntry(
+        url=normalize_url(link),
+        title=_plain_text(raw.get("title"), MAX_TITLE_CHARS),
+        summary=_plain_text(raw.get("summary"), MAX_SUMMARY_CHARS),
+        content_html=content_html,
+        published=_utc(raw.get("published_parsed") or raw.get("updated_parsed")),
+        authors=_authors(raw),
+        guid=guid[:2048] if guid else None,
+    )
+
+
+def _authors(raw: dict) -> tuple[str, ...]:
+    names: list[str] = []
+    candidates: Iterable[object] = [a.get("name") for a in raw.get("authors") or () if hasattr(a, "get")]
+    for name in [*candidates, raw.get("author")]:
+        text = _plain_text(name, 200) if isinstance(name, str) else ""
+        if text and text.casefold() not in {n.casefold() for n in names}:
+            names.append(text)
+    return tuple(names[:MAX_AUTHORS])
+
+
+def _plain_text(value: object, limit: int) -> str:
+    """Text of a feed field that may hold HTML, whitespace collapsed, at most ``limit`` characters."""
+    if not isinstance(value, str) or not value.strip():
+        return ""
+    if "<" in value or "&" in value:
+        try:
+            fragment = lxml.html.fragment_fromstring(value, create_parent="div", parser=_HTML_PARSER)
+            value = fragment.text_content()
+        except (etree.ParserError, ValueError):
+            pass
+    return " ".join(value.split())[:limit]
+
+
+def _utc(value: time.struct_time | None) -> datetime | None:
+    """feedparser's parsed dates are UTC struct_times; junk ones become None."""
+    if not value:
+        return None
+    try:
+        return datetime(*value[:6], tzinfo=UTC)
+    except (TypeError, ValueError, OverflowError):
+        return None
+
+
+def _optional_url(value: object) -> str | None:
+    if not isinstance(value, str) or not value.strip():
+        return None
+    try:
+        return clean_url(value)
+    except InvalidURLError:
+        return None
+
+
+def _outlet(element: etree._Element, inherited: str | None) -> str | None:
+    value = element.get(_OUTLET_ATTR)
+    if value is None or not value.strip():
+        return inherited
+    try:
+        return normalise_key(value)
+    except InvalidURLError as exc:
+        LOGGER.warning("ignoring newstilt:outlet=%r in OPML: %s", value, exc)
+        return inherited
+
+
+def _opml_feed(element: etree._Element, outlet: str | None) -> OPMLFeed | None:
+    attributes = {name.lower(): value for name, value in element.attrib.items() if not name.startswith("{")}
+    xml_url = (attributes.get("xmlurl") or "").strip()
+    if not xml_url:
+        return None
+    try:
+        xml_url = clean_url(xml_url)
+    except InvalidURLError as exc:
+        LOGGER.warning("skipping OPML outline with xmlUrl=%r: %s", xml_url[:200], exc)
+        return None
+    title = _plain_text(attributes.get("title") or attributes.get("text"), MAX_TITLE_CHARS)
+    return OPMLFeed(xml_url=xml_url, title=title, html_url=_optional_url(attributes.get("htmlurl")),
+                    outlet=outlet)
