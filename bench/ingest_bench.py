@@ -1,0 +1,137 @@
+"""End-to-end ingestion and analyze latency through newsnet, the local stand-in for the news web.
+
+    python bench/ingest_bench.py --shared ../shared [--database-url URL] [--workers 8] [--json out.json]
+
+1. Starts ``newsnet.py`` on 127.0.0.1 with the gold stories and the background articles, every article in
+   its outlet's feed.
+2. Registers every feed of newsnet's OPML in a fresh store and runs ingestion passes (fetch feed, fetch each
+   page, extract with trafilatura, store, cluster) until nothing new arrives; prints articles per second,
+   overall and per core used (CPU time of this process).
+3. Serves the app with waitress and POSTs each gold article's page (as the extension would: URL + HTML) to
+   ``/api/v1/analyze``; prints p50/p95/p99 latency with the store at full size.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import httpx
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from server import create_app  # noqa: E402
+from server.cluster import Clusterer  # noqa: E402
+from server.fetch import Fetcher, FetchConfig  # noqa: E402
+from server.ingest import Ingestor, import_opml  # noqa: E402
+from server.ratings import Ratings  # noqa: E402
+from server.store import Store  # noqa: E402
+
+
+def start_newsnet(shared: Path, files: list[Path]) -> tuple[subprocess.Popen, str]:
+    proc = subprocess.Popen(
+        [sys.executable, str(shared / "tools" / "newsnet.py"), *map(str, files), "--port", "0",
+         "--feed-limit", "100000"], stdout=subprocess.PIPE, text=True)
+    line = proc.stdout.readline()
+    base = next(word for word in line.split() if word.startswith("http://")).rstrip("/")
+    return proc, base
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(q / 100 * (len(ordered) - 1))))]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--shared", type=Path, default=Path(__file__).resolve().parents[2] / "shared")
+    parser.add_argument("--database-url", default=None)
+    parser.add_argument("--workers", type=int, default=8)
+    parser.add_argument("--no-background", action="store_true", help="only the gold stories (a quick run)")
+    parser.add_argument("--json", type=Path, default=None)
+    args = parser.parse_args()
+
+    stories_file = args.shared / "data" / "stories-dev.jsonl"
+    background = args.shared / "data" / "articles-dev.jsonl.gz"
+    files = [stories_file] if args.no_background else [stories_file, background]
+    gold = [json.loads(line) for line in stories_file.read_text().splitlines() if line.strip()]
+
+    tmp = Path(tempfile.mkdtemp(prefix="newstilt-bench-"))
+    url = args.database_url or f"sqlite:///{tmp / 'bench.sqlite3'}"
+    newsnet, base = start_newsnet(args.shared, files)
+    figures: dict = {"database": url.split(":")[0], "workers": args.workers}
+    try:
+        store = Store(url)
+        store.ensure_schema()
+        ratings = Ratings(store)
+        opml = httpx.get(f"{base}/feeds.opml", timeout=30).content
+        feeds = import_opml(store, ratings.index(), opml)
+        print(f"newsnet at {base}: {len(feeds)} feeds; store {url}")
+        config = FetchConfig(allow_addresses=("127.0.0.1",), per_host_delay=0.0,
+                             per_host_concurrency=args.workers * 2, max_connections=args.workers * 2)
+        with Fetcher(config) as fetcher:
+            ingestor = Ingestor(store, ratings, Clusterer(store), fetcher, workers=args.workers)
+            wall, cpu = time.perf_counter(), time.process_time()
+            stats = ingestor.run_pass()
+            wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+        added = stats.articles_added
+        figures.update({
+            "articles_ingested": added, "pages_failed": stats.pages_failed, "feeds_failed": stats.feeds_failed,
+            "ingest_seconds": round(wall, 1), "articles_per_second": round(added / wall, 1),
+            "cpu_seconds": round(cpu, 1), "cores_used": round(cpu / wall, 2),
+            "articles_per_second_per_core": round(added / cpu, 1) if cpu else None,
+        })
+        print(f"ingestion: {stats.summary()}")
+        print(f"  {figures['articles_per_second']} articles/s wall; {figures['cores_used']} cores used; "
+              f"{figures['articles_per_second_per_core']} articles/s per core (CPU time)")
+        figures["stored_articles"] = store.counts()["articles"]
+        store.close()
+
+        app = create_app({"DATABASE_URL": url, "DATA_DIR": str(tmp)})
+        from waitress import create_server
+
+        server = create_server(app, host="127.0.0.1", port=0, threads=4)
+        thread = threading.Thread(target=server.run, daemon=True)
+        thread.start()
+        api = f"http://127.0.0.1:{server.effective_port}"
+        latencies, found = [], 0
+        with httpx.Client(timeout=30) as http:
+            pages = {a["url"]: http.get(f"{base}/by-url", params={"u": a["url"]}).text for a in gold}
+            http.post(f"{api}/api/v1/analyze", json={"url": gold[0]["url"], "html": pages[gold[0]["url"]]})
+            for article in gold:
+                t0 = time.perf_counter()
+                response = http.post(f"{api}/api/v1/analyze", json={"url": article["url"],
+                                                                     "html": pages[article["url"]]})
+                latencies.append((time.perf_counter() - t0) * 1000)
+                body = response.json()
+                if body.get("story"):
+                    found += 1
+        server.close()
+        figures.update({
+            "analyze_requests": len(latencies),
+            "analyze_p50_ms": round(percentile(latencies, 50), 1),
+            "analyze_p95_ms": round(percentile(latencies, 95), 1),
+            "analyze_p99_ms": round(percentile(latencies, 99), 1),
+            "analyze_with_story": found,
+        })
+        print(f"analyze over {len(latencies)} gold pages with {figures['stored_articles']} stored articles: "
+              f"p50 {figures['analyze_p50_ms']} ms, p95 {figures['analyze_p95_ms']} ms, "
+              f"p99 {figures['analyze_p99_ms']} ms; {found} answered with a story")
+    finally:
+        newsnet.terminate()
+        newsnet.wait(timeout=10)
+    if args.json:
+        args.json.write_text(json.dumps(figures, indent=2) + "\n")
+    print(json.dumps(figures))
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("PYTHONHASHSEED", "0")
+    main()
