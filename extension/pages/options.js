@@ -15,6 +15,7 @@ function renderTable(table, status) {
   $("table-status").textContent = describeTable(table, status);
   $("table-status").dataset.outlets = table ? String(table.outletCount) : "0";
   $("table-status").dataset.server = table ? table.serverUrl : "";
+  $("table-status").dataset.checkedAt = table?.checkedAt ?? "";
 }
 
 function renderHiddenSites(sites) {
