@@ -4,6 +4,7 @@ Run once after changing the design: `python tools/make_icons.py` with Pillow imp
 `pip install --target /tmp/pil pillow && PYTHONPATH=/tmp/pil python tools/make_icons.py`). Pillow is not a
 project dependency; the PNGs are committed.
 """
+
 from __future__ import annotations
 
 import math

@@ -87,7 +87,8 @@
     .hide-site:hover { color: #1f2328; text-decoration: underline; }
     @media (prefers-color-scheme: dark) {
       .card { color: #e6e8eb; background: #1e2227; border-color: rgba(255, 255, 255, 0.12); }
-      .cell[data-marked="true"] { box-shadow: 0 0 0 2px #1e2227, 0 0 0 3px var(--c); }
+      .cell { opacity: 0.4; }
+      .cell[data-marked="true"] { opacity: 1; box-shadow: 0 0 0 2px #1e2227, 0 0 0 3px var(--c); }
       .details { border-top-color: rgba(255, 255, 255, 0.12); }
       .close:hover, .hide-site:hover { color: #ffffff; }
       a { color: #7aa7ff; }
