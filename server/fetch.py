@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import contextlib
 import email.utils
+import functools
 import ipaddress
 import logging
 import random
@@ -383,7 +384,7 @@ class GuardedTransport(httpx.BaseTransport):
     def __init__(self, policy: AddressPolicy, resolver: Resolver, *, max_connections: int,
                  ssl_context: ssl.SSLContext | None = None) -> None:
         self._pool = httpcore.ConnectionPool(
-            ssl_context=ssl_context or httpx.create_ssl_context(verify=True, trust_env=False),
+            ssl_context=ssl_context or _default_ssl_context(),
             max_connections=max_connections,
             max_keepalive_connections=max_connections,
             keepalive_expiry=5.0,
@@ -416,6 +417,12 @@ class GuardedTransport(httpx.BaseTransport):
 
     def close(self) -> None:
         self._pool.close()
+
+
+@functools.cache
+def _default_ssl_context() -> ssl.SSLContext:
+    """Certificate verification against certifi's CA bundle; built once (loading it takes tens of ms)."""
+    return httpx.create_ssl_context(verify=True, trust_env=False)
 
 
 class _HostGate:
