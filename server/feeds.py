@@ -16,7 +16,6 @@ import io
 import logging
 import re
 import time
-from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -55,6 +54,7 @@ _HTML_PARSER = lxml.html.HTMLParser(
 _BENIGN_PROBLEMS = (feedparser.CharacterEncodingOverride, feedparser.NonXMLContentType)
 _ENTITY_DECLARATION = re.compile(r"<!\s*ENTITY", re.IGNORECASE)
 _DOCTYPE_START = re.compile(r"<!DOCTYPE", re.IGNORECASE)
+_BARE_AMPERSAND = re.compile(rb"&(?!(?:[A-Za-z_][A-Za-z0-9._-]*|#[0-9]+|#x[0-9A-Fa-f]+);)")
 _ELEMENT_START = re.compile(r"<[A-Za-z_:]")
 _XML_DECLARATION_ENCODING = re.compile(r"""^(<\?xml[^>]*?encoding\s*=\s*)(["'])[^"']*\2""")
 _HTML_MEDIA_TYPES = ("text/html", "application/xhtml+xml", "html", "xhtml")
@@ -125,15 +125,14 @@ def parse_feed(body: bytes, url: str, *, content_type: str | None = None) -> Par
     # A stream, never bytes: given bytes, feedparser first tries to open them as a local file name.
     parsed = feedparser.parse(io.BytesIO(data), response_headers=headers, resolve_relative_uris=True,
                               sanitize_html=True)
-    version = parsed.get("version") or ""
-    raw_entries = parsed.get("entries") or []
+    version = _get(parsed, "version") or ""
+    raw_entries = _get(parsed, "entries") or []
+    problem = _get(parsed, "bozo_exception")
     if not version and not raw_entries:
-        problem = parsed.get("bozo_exception")
         raise FeedError(f"{base} is not an RSS or Atom feed" + (f": {problem}" if problem else ""))
-    problem = parsed.get("bozo_exception")
     if isinstance(problem, _BENIGN_PROBLEMS):
         LOGGER.debug("feed %s: %s", base, problem)
-    elif parsed.get("bozo"):
+    elif _get(parsed, "bozo"):
         LOGGER.warning("feed %s is not well-formed (%s); keeping what could be read", base, problem)
 
     entries: list[FeedEntry] = []
@@ -151,14 +150,15 @@ def parse_feed(body: bytes, url: str, *, content_type: str | None = None) -> Par
         seen.add(entry.url)
         entries.append(entry)
 
-    feed = parsed.get("feed") or {}
+    feed = _get(parsed, "feed") or {}
+    language = _get(feed, "language")
     return ParsedFeed(
         url=base,
-        title=_plain_text(feed.get("title"), MAX_TITLE_CHARS),
-        link=_optional_url(feed.get("link")),
-        description=_plain_text(feed.get("subtitle"), MAX_SUMMARY_CHARS),
-        language=(feed.get("language") or "").strip()[:35] or None,
-        updated=_utc(feed.get("updated_parsed") or feed.get("published_parsed")),
+        title=_plain_text(_get(feed, "title"), MAX_TITLE_CHARS),
+        link=_optional_url(_get(feed, "link")),
+        description=_plain_text(_get(feed, "subtitle"), MAX_SUMMARY_CHARS),
+        language=language.strip()[:35] or None if isinstance(language, str) else None,
+        updated=_utc(_get(feed, "updated_parsed") or _get(feed, "published_parsed")),
         version=version,
         entries=tuple(entries),
         skipped=skipped,
@@ -176,6 +176,8 @@ def parse_opml(body: bytes) -> list[OPMLFeed]:
         root = etree.fromstring(data, _XML_PARSER)
     except etree.XMLSyntaxError as exc:
         LOGGER.warning("OPML is not well-formed (%s); reading what can be recovered", exc)
+        # The usual fault is a bare & in a URL; escape those rather than let recovery drop what follows.
+        data = _BARE_AMPERSAND.sub(b"&amp;", data)
         try:
             root = etree.fromstring(data, _XML_RECOVER_PARSER)
         except etree.XMLSyntaxError:
@@ -296,34 +298,43 @@ def _doctype_end(text: str, pos: int, what: str) -> int:
 
 
 def _entry(raw: dict) -> FeedEntry:
-    link = (raw.get("link") or "").strip()
-    if not link:
+    link = _get(raw, "link")
+    if not isinstance(link, str) or not link.strip():
         raise _SkipEntry("it has no link")
     content_html = None
-    for content in raw.get("content") or ():
+    for content in _get(raw, "content") or ():
         if (content.get("type") or "").lower() in _HTML_MEDIA_TYPES and content.get("value"):
             content_html = content["value"]
             break
-    guid = (raw.get("id") or "").strip() or None
+    guid = _get(raw, "id")
+    guid = guid.strip()[:2048] or None if isinstance(guid, str) else None
     return FeedEntry(
         url=normalize_url(link),
-        title=_plain_text(raw.get("title"), MAX_TITLE_CHARS),
-        summary=_plain_text(raw.get("summary"), MAX_SUMMARY_CHARS),
+        title=_plain_text(_get(raw, "title"), MAX_TITLE_CHARS),
+        summary=_plain_text(_get(raw, "summary"), MAX_SUMMARY_CHARS),
         content_html=content_html,
-        published=_utc(raw.get("published_parsed") or raw.get("updated_parsed")),
+        published=_utc(_get(raw, "published_parsed") or _get(raw, "updated_parsed")),
         authors=_authors(raw),
-        guid=guid[:2048] if guid else None,
+        guid=guid,
     )
 
 
 def _authors(raw: dict) -> tuple[str, ...]:
+    """Names from the entry's author list; its single ``author`` string only when there is no list."""
+    candidates: list[object] = [a.get("name") for a in _get(raw, "authors") or () if isinstance(a, dict)]
+    if not any(candidates):
+        candidates = [_get(raw, "author")]
     names: list[str] = []
-    candidates: Iterable[object] = [a.get("name") for a in raw.get("authors") or () if hasattr(a, "get")]
-    for name in [*candidates, raw.get("author")]:
-        text = _plain_text(name, 200) if isinstance(name, str) else ""
+    for name in candidates:
+        text = _plain_text(name, 200)
         if text and text.casefold() not in {n.casefold() for n in names}:
             names.append(text)
     return tuple(names[:MAX_AUTHORS])
+
+
+def _get(mapping: dict, key: str) -> object:
+    """A value feedparser stored under ``key``, bypassing its key aliases (they warn, and guess)."""
+    return dict.get(mapping, key)
 
 
 def _plain_text(value: object, limit: int) -> str:
