@@ -132,18 +132,21 @@ def extract_article(html: bytes | str, url: str, *, feed_outlet_domain: str | No
 
     need_metadata = not title or published is None
     document = _run_trafilatura(tree, page_url, fast=True, with_metadata=need_metadata)
-    if document is None or len(document.text or "") < MIN_FAST_TEXT_CHARS:
-        slower = _run_trafilatura(tree, page_url, fast=False, with_metadata=need_metadata)
-        if slower is not None and len(slower.text or "") > len((document and document.text) or ""):
-            document = slower
-    body = (document.text or "").strip() if document is not None else ""
-    if not body:
-        raise ExtractionError(f"no article text found in the page at {page_url}")
-    if need_metadata:
+    if need_metadata and document is not None:
+        # Not its site name: without og:site_name or a JSON-LD publisher, trafilatura offers the host name.
         title = title or _clean(document.title)
         published = published or _first_date(document.date)
         authors = authors or _authors(document.author)
-        site_name = site_name or _clean(document.sitename) or None
+    body = (document.text or "").strip() if document is not None else ""
+    if len(body) < MIN_FAST_TEXT_CHARS:
+        slower = _run_trafilatura(tree, page_url, fast=False, with_metadata=False)
+        if slower is not None and len((slower.text or "").strip()) > len(body):
+            body = slower.text.strip()
+    headline, _, rest = body.partition("\n")
+    if title and rest and _clean(headline).casefold() == title.casefold():
+        body = rest.strip()  # the <h1> inside the article is the title, not the text
+    if not body:
+        raise ExtractionError(f"no article text found in the page at {page_url}")
     return ExtractedArticle(
         url=page_url,
         canonical_url=canonical,
@@ -319,7 +322,10 @@ def _trusted_canonical(page_url: str, outlet_domain: str | None, *candidates: ob
 
 
 def _site(host: str) -> str:
-    return registrable_domain(host) or host
+    """The registrable domain; for a TLD the Public Suffix List does not know, its implicit ``*`` rule."""
+    if ":" in host or host.replace(".", "").isdigit():
+        return host
+    return registrable_domain(host) or ".".join(host.split(".")[-2:])
 
 
 def _first_date(*values: object) -> datetime | None:
