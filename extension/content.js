@@ -1,10 +1,12 @@
 // The content script, in every top-level http(s) page: asks the worker which outlet this page belongs to (the
 // worker answers from its cached table; nothing leaves the browser) and shows the badge when there is one.
 // Runs after messages.js and ui/badge.js (see the manifest); all of its state is this page's.
+// `global` is the content-script global (in Firefox a sandbox, not the window itself), so page-facing calls go
+// through `window`.
 (function newstiltContent(global) {
   "use strict";
 
-  if (global.top !== global) return;
+  if (window.top !== window) return;
   const ext = global.browser ?? global.chrome;
   const MSG = global.NEWSTILT_MESSAGES;
   const Badge = global.NewstiltBadge;
@@ -64,6 +66,6 @@
     if (area === "local" && ("settings" in changes || "meta" in changes)) update();
   });
   // Same-document navigations can move the page into (or out of) a path-scoped outlet ("al.com/birmingham").
-  global.addEventListener("popstate", updateIfMoved);
-  if (global.navigation) global.navigation.addEventListener("navigatesuccess", updateIfMoved);
+  window.addEventListener("popstate", updateIfMoved);
+  if (window.navigation) window.navigation.addEventListener("navigatesuccess", updateIfMoved);
 })(globalThis);
