@@ -67,5 +67,5 @@
   });
   // Same-document navigations can move the page into (or out of) a path-scoped outlet ("al.com/birmingham").
   window.addEventListener("popstate", updateIfMoved);
-  if (window.navigation) window.navigation.addEventListener("navigatesuccess", updateIfMoved);
+  if (window.navigation) window.navigation.addEventListener("currententrychange", updateIfMoved);
 })(globalThis);

@@ -330,6 +330,19 @@ def test_path_scoped_outlets(extension, url):
     page.close()
 
 
+def test_same_document_navigation_into_a_path_scoped_outlet(extension):
+    """A single-page site moving by pushState from /birminghamx/ into /birmingham/ is looked up again."""
+    before = api(extension["server"], "api/v1/sources/lookup", url=NOT_PATH_SCOPED_PAGE)
+    after = api(extension["server"], "api/v1/sources/lookup", url=PATH_SCOPED_PAGE)
+    assert after and (before is None or before["outlet"]["name"] != after["outlet"]["name"])
+    page, tab_id = open_tab(extension)
+    page.goto(NOT_PATH_SCOPED_PAGE)
+    wait_for_lookup(extension, tab_id)
+    page.evaluate("(path) => history.pushState({}, '', path)", urllib.parse.urlsplit(PATH_SCOPED_PAGE).path)
+    expect(page.locator('[data-newstilt="name"]')).to_have_text(after["outlet"]["name"])
+    page.close()
+
+
 def test_lookups_send_nothing_to_the_server(extension):
     worker = extension["worker"]
     worker.evaluate("""() => {
