@@ -198,7 +198,10 @@ class FetchConfig:
 
 @dataclass(frozen=True)
 class FetchResult:
-    """One fetched resource. ``body`` is decoded from any Content-Encoding; empty when ``not_modified``."""
+    """One fetched resource. ``body`` is decoded from any Content-Encoding; empty when ``not_modified``.
+
+    ``url`` is the requested URL (syntactically cleaned, see ``urls.clean_url``), ``final_url`` where the last
+    redirect led; ``headers`` are the final response's, names lowercased."""
 
     url: str
     final_url: str
@@ -502,7 +505,9 @@ class Fetcher:
         address (at any hop), ``HTTPStatusError`` for an error status after retries, ``FetchError`` otherwise.
         """
         started = time.monotonic()
-        current = clean_url(url)
+        if expect not in _ACCEPT:
+            raise ValueError(f"expect must be 'html', 'feed' or None, not {expect!r}")
+        requested = current = clean_url(url)
         headers = {"Accept": _ACCEPT[expect]}
         if etag:
             headers["If-None-Match"] = etag
@@ -540,9 +545,9 @@ class Fetcher:
                 current, attempt = target, 0
                 continue
             if status == 304:
-                return self._result(url, current, hop, started, etag, last_modified, not_modified=True)
+                return self._result(requested, current, hop, started, etag, last_modified, not_modified=True)
             if 200 <= status < 300:
-                return self._result(url, current, hop, started, etag, last_modified, not_modified=False)
+                return self._result(requested, current, hop, started, etag, last_modified, not_modified=False)
             if status in _RETRY_STATUSES:
                 retry_after = _retry_after(hop.headers.get("retry-after"))
                 if retry_after is not None and retry_after > self.config.retry_after_max:
