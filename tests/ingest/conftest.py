@@ -32,6 +32,13 @@ class Reply:
 Route = Callable[[BaseHTTPRequestHandler, int], "Reply | None"]
 
 
+class _QuietServer(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request, client_address):
+        pass  # a client that hangs up or speaks TLS to plain HTTP is part of the tests, not a failure
+
+
 class LocalServer:
     """A threaded HTTP/1.1 server on 127.0.0.1 whose routes the test sets; it counts and records requests."""
 
@@ -41,8 +48,7 @@ class LocalServer:
         self.requests: list[tuple[float, str, dict[str, str]]] = []
         self.in_flight = self.max_in_flight = 0
         self._lock = threading.Lock()
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
-        self.httpd.daemon_threads = True
+        self.httpd = _QuietServer(("127.0.0.1", 0), self._handler_class())
         self.port = self.httpd.server_address[1]
         self.base = f"http://127.0.0.1:{self.port}"
         self._thread = threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.01},
@@ -56,6 +62,8 @@ class LocalServer:
         self.routes[path] = reply if callable(reply) else (lambda handler, hit, reply=reply: reply)
 
     def close(self) -> None:
+        if not self._thread.is_alive():
+            return
         self.httpd.shutdown()
         self.httpd.server_close()
         self._thread.join(timeout=5)

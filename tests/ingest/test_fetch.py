@@ -74,6 +74,19 @@ def test_too_many_redirects(http_server, make_fetcher):
     assert http_server.hits["/loop"] == 6
 
 
+def test_connection_refused_is_a_fetch_error(http_server, make_fetcher):
+    port = http_server.port
+    http_server.close()
+    with pytest.raises(FetchError, match="cannot fetch"):
+        make_fetcher().fetch(f"http://127.0.0.1:{port}/")
+
+
+def test_tls_is_verified(http_server, make_fetcher):
+    """https to a server that does not speak TLS (and has no certificate for the name) fails cleanly."""
+    with pytest.raises(FetchError):
+        make_fetcher(retries=0).fetch(f"https://127.0.0.1:{http_server.port}/")
+
+
 def test_redirect_to_a_non_http_url_is_refused(http_server, make_fetcher):
     http_server.route("/r", Reply(302, headers={"Location": "file:///etc/passwd"}))
     with pytest.raises(FetchError, match="unusable URL"):
