@@ -57,6 +57,11 @@ async function refresh(url) {
 }
 
 async function main() {
+  $("options-link").addEventListener("click", (event) => {
+    event.preventDefault();
+    ext.runtime.openOptionsPage();
+    window.close();
+  });
   const url = await currentTabUrl();
   await refresh(url);
   const health = await send(MSG.CHECK_SERVER);
