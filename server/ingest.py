@@ -130,7 +130,7 @@ class Ingestor:
                                          last_modified=result.last_modified)
             return stats
         try:
-            parsed = parse_feed(result.body, result.final_url)
+            parsed = parse_feed(result.body, result.final_url, content_type=result.headers.get("content-type"))
         except NewstiltError as exc:
             LOGGER.warning("feed %s: %s", feed["url"], exc)
             stats.feeds_failed += 1
@@ -162,7 +162,8 @@ class Ingestor:
         article = None
         try:
             page = self.fetcher.fetch(url, expect="html")
-            article = extract_article(page.body, page.final_url, feed_outlet_domain=feed["outlet"])
+            article = extract_article(page.body, page.final_url, feed_outlet_domain=feed["outlet"],
+                                      encoding=page.charset)
         except NewstiltError as exc:
             LOGGER.info("article %s: %s; using the feed's text", url, exc)
             stats.pages_failed += 1
@@ -173,7 +174,7 @@ class Ingestor:
             authors = ", ".join(article.authors or ()) or ", ".join(entry.authors or ()) or None
             language = article.language
         else:
-            text = html_to_text(entry.content_html) or html_to_text(entry.summary)
+            text = html_to_text(entry.content_html) or entry.summary  # the summary is plain text already
             if len(text) < MIN_FEED_TEXT and not entry.title:
                 stats.skipped += 1
                 return
