@@ -112,13 +112,15 @@ def serve(settings: Settings):
     sys.stdout.flush()
 
     def stop(_signum, _frame):
+        # What waitress does on Ctrl-C: leave the loop, let running requests finish (up to its task timeout),
+        # and drop idle keep-alive connections instead of waiting for clients to hang up.
         stopping.set()
-        server.close()
+        raise SystemExit(0)
 
     signal.signal(signal.SIGTERM, stop)
     try:
         server.run()
-    except (KeyboardInterrupt, OSError):
+    except (KeyboardInterrupt, SystemExit, OSError):
         pass
     finally:
         stopping.set()

@@ -13,6 +13,7 @@ import io
 import json
 import logging
 from collections.abc import Iterable
+from datetime import UTC, datetime
 from dataclasses import dataclass, field
 from functools import cached_property
 from importlib import resources
@@ -195,6 +196,7 @@ class RatingsIndex:
     platforms: frozenset[str]
     rater_names: dict[str, str]
     version: str
+    generated_at: str = field(default_factory=lambda: datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"))
     _keys: dict[str, tuple[Outlet, str]] = field(init=False, repr=False)
     _paths: dict[str, list[tuple[tuple[str, ...], str]]] = field(init=False, repr=False)
 
@@ -231,6 +233,7 @@ class RatingsIndex:
     def to_dict(self) -> dict:
         return {
             "version": self.version,
+            "generated_at": self.generated_at,
             "scale": {"bias": list(BIAS_LABELS), "factuality": list(FACTUALITY_LEVELS)},
             "platforms": sorted(self.platforms),
             "outlets": [self.outlets[d].to_dict(self.rater_names) for d in sorted(self.outlets)],

@@ -77,3 +77,26 @@ def test_serve_runs_waitress_and_stops_on_sigterm(tmp_path):
         proc.send_signal(signal.SIGTERM)
         out, err = proc.communicate(timeout=20)
     assert proc.returncode == 0, err
+
+
+def test_serve_stops_promptly_with_an_idle_keep_alive_connection(tmp_path):
+    import socket
+    import time
+
+    env = {**os.environ, "NEWSTILT_DATA_DIR": str(tmp_path), "NEWSTILT_INGEST": "off"}
+    proc = subprocess.Popen([sys.executable, "-m", "server", "serve", "--port", "0"], env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        port = int(proc.stdout.readline().rsplit(":", 1)[1].strip("/\n"))
+        idle = socket.create_connection(("127.0.0.1", port))
+        idle.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+        assert b"200 OK" in idle.recv(65536)
+        started = time.monotonic()
+        proc.send_signal(signal.SIGTERM)
+        proc.communicate(timeout=15)
+        assert time.monotonic() - started < 10 and proc.returncode == 0
+        idle.close()
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
