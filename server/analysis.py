@@ -11,7 +11,7 @@ import logging
 import sqlalchemy as sa
 
 from .coverage import story_payload
-from .errors import NewstiltError, NotFoundError
+from .errors import ExtractionError, NewstiltError, NotFoundError
 from .store import articles
 from .urls import normalize_url
 
@@ -32,7 +32,14 @@ def analyze(services, url, *, html: str | None = None, title: str | None = None)
         stored = conn.execute(sa.select(articles).where(articles.c.url == url)).first()
         extracted = None
         if stored is None and html:
-            extracted = services.extract(html, url, outlet["outlet"]["domain"] if outlet else None)
+            try:
+                extracted = services.extract(html, url, outlet["outlet"]["domain"] if outlet else None)
+            except ExtractionError as exc:
+                # the outlet's rating is still worth answering with; say why there is no article
+                result["article"] = {"id": None, "title": title or "", "published": None, "text_length": 0,
+                                     "stored": False, "error": str(exc)}
+                result["lean"] = services.score(title or "", "")
+                return result
             if extracted.canonical_url and extracted.canonical_url != url:
                 stored = conn.execute(sa.select(articles).where(articles.c.url == extracted.canonical_url)).first()
         if stored is not None:
