@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -27,9 +26,10 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from server import create_app  # noqa: E402
 from server.cluster import Clusterer  # noqa: E402
-from server.fetch import Fetcher, FetchConfig  # noqa: E402
+
+from server import create_app  # noqa: E402
+from server.fetch import FetchConfig, Fetcher  # noqa: E402
 from server.ingest import Ingestor, import_opml  # noqa: E402
 from server.ratings import Ratings  # noqa: E402
 from server.store import Store  # noqa: E402

@@ -224,7 +224,7 @@ def ensure_default_feeds(store, index, settings: Settings) -> int:
 
 def make_ingestor(settings: Settings, store, ratings, *, workers: int = 4, fetch_overrides: dict | None = None):
     from .cluster import Clusterer
-    from .fetch import Fetcher, FetchConfig
+    from .fetch import FetchConfig, Fetcher
     from .ingest import Ingestor
 
     config = FetchConfig.from_mapping({"allow_addresses": settings.fetch_allow, **(fetch_overrides or {})})
@@ -294,24 +294,22 @@ def feeds_remove(settings: Settings, feed: str):
     click.echo(f"removed {feed}")
 
 
-@feeds.command("enable")
-@click.argument("feed")
-@common_options
-def feeds_enable(settings: Settings, feed: str):
-    """Enable FEED (its id or URL)."""
-    if not open_store(settings).set_feed_enabled(feed, True):
-        raise click.ClickException(f"no feed {feed}")
-    click.echo(f"enabled {feed}")
+def _feed_toggle(enabled: bool):
+    verb = "enable" if enabled else "disable"
+
+    @click.argument("feed")
+    @common_options
+    def command(settings: Settings, feed: str):
+        if not open_store(settings).set_feed_enabled(feed, enabled):
+            raise click.ClickException(f"no feed {feed}")
+        click.echo(f"{verb}d {feed}")
+
+    command.__doc__ = f"{verb.capitalize()} FEED (its id or URL){'' if enabled else ' without removing it'}."
+    return feeds.command(verb)(command)
 
 
-@feeds.command("disable")
-@click.argument("feed")
-@common_options
-def feeds_disable(settings: Settings, feed: str):
-    """Disable FEED (its id or URL) without removing it."""
-    if not open_store(settings).set_feed_enabled(feed, False):
-        raise click.ClickException(f"no feed {feed}")
-    click.echo(f"disabled {feed}")
+feeds_enable = _feed_toggle(True)
+feeds_disable = _feed_toggle(False)
 
 
 @main.command()

@@ -119,11 +119,7 @@ class Ingestor:
             result = self.fetcher.fetch(feed["url"], etag=feed["etag"], last_modified=feed["last_modified"],
                                         expect="feed")
         except NewstiltError as exc:
-            LOGGER.warning("feed %s: %s", feed["url"], exc)
-            stats.feeds_failed += 1
-            stats.errors.append(f"{feed['url']}: {exc}")
-            self.store.record_feed_fetch(feed["id"], status=str(exc), ok=False)
-            return stats
+            return self._feed_failed(feed, exc, stats)
         if result.not_modified:
             stats.feeds_not_modified += 1
             self.store.record_feed_fetch(feed["id"], status="304 not modified", ok=True, etag=result.etag,
@@ -132,11 +128,7 @@ class Ingestor:
         try:
             parsed = parse_feed(result.body, result.final_url, content_type=result.headers.get("content-type"))
         except NewstiltError as exc:
-            LOGGER.warning("feed %s: %s", feed["url"], exc)
-            stats.feeds_failed += 1
-            stats.errors.append(f"{feed['url']}: {exc}")
-            self.store.record_feed_fetch(feed["id"], status=str(exc), ok=False)
-            return stats
+            return self._feed_failed(feed, exc, stats)
         entries = []
         for entry in parsed.entries:
             try:
@@ -156,6 +148,13 @@ class Ingestor:
             self._ingest_entry(feed, url, entry, stats)
         self.store.record_feed_fetch(feed["id"], status=f"{result.status} ok, {len(entries)} entries", ok=True,
                                      etag=result.etag, last_modified=result.last_modified)
+        return stats
+
+    def _feed_failed(self, feed: dict, exc: Exception, stats: PassStats) -> PassStats:
+        LOGGER.warning("feed %s: %s", feed["url"], exc)
+        stats.feeds_failed += 1
+        stats.errors.append(f"{feed['url']}: {exc}")
+        self.store.record_feed_fetch(feed["id"], status=str(exc), ok=False)
         return stats
 
     def _ingest_entry(self, feed: dict, url: str, entry, stats: PassStats) -> None:

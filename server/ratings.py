@@ -13,8 +13,8 @@ import io
 import json
 import logging
 from collections.abc import Iterable
-from datetime import UTC, datetime
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from functools import cached_property
 from importlib import resources
 

@@ -100,3 +100,34 @@ def test_serve_stops_promptly_with_an_idle_keep_alive_connection(tmp_path):
         if proc.poll() is None:
             proc.kill()
             proc.communicate()
+
+
+def test_feeds_commands(tmp_path):
+    env = {"NEWSTILT_DATA_DIR": str(tmp_path)}
+    added = _run("feeds", "add", "https://feeds.bbci.co.uk/news/rss.xml?utm_source=x", "--outlet", "bbc.co.uk",
+                 env=env)
+    assert added.exit_code == 0
+    assert "added feed 1: https://feeds.bbci.co.uk/news/rss.xml (outlet bbc.com)" in added.output
+    guessed = _run("feeds", "add", "https://www.foxnews.com/about/rss/feed.xml", env=env)
+    assert "(outlet foxnews.com)" in guessed.output
+    assert "updated feed 1" in _run("feeds", "add", "https://feeds.bbci.co.uk/news/rss.xml", "--outlet", "bbc.com",
+                                    env=env).output
+    assert _run("feeds", "disable", "1", env=env).output.strip() == "disabled 1"
+    listed = _run("feeds", "list", env=env).output
+    assert "    1 off bbc.com" in listed and "    2 on  foxnews.com" in listed and "2 feeds" in listed
+    assert _run("feeds", "enable", "1", env=env).exit_code == 0
+    assert _run("feeds", "remove", "https://www.foxnews.com/about/rss/feed.xml", env=env).exit_code == 0
+    missing = _run("feeds", "remove", "99", env=env)
+    assert missing.exit_code == 1 and "no feed 99" in missing.output
+    assert "error: only http and https" in _run("feeds", "add", "ftp://x.com/feed", env=env).output
+
+
+def test_feeds_import_the_bundled_default_list(tmp_path):
+    from server.cli import bundled_feeds_opml
+
+    path = tmp_path / "default.opml"
+    path.write_bytes(bundled_feeds_opml())
+    result = _run("feeds", "import", str(path), "--data-dir", str(tmp_path))
+    assert result.exit_code == 0, result.output
+    count = int(result.output.split()[0])
+    assert count >= 100 and "not rated" not in result.output      # every default feed is tied to a rated outlet

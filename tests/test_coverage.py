@@ -11,6 +11,7 @@ from server.store import articles, stories
 
 from .conftest import FIXTURE_OUTLETS
 
+
 @pytest.fixture(scope="module")
 def index():
     return build_index(parse_bundled(FIXTURE_OUTLETS.read_text()), [], {}, {}, "test")
@@ -40,7 +41,8 @@ def test_blindspot_rule(counts, side):
     assert result["explanation"]
 
 def test_blindspot_rule_is_configurable_and_validated():
-    assert BlindspotRule(min_rated_outlets=2).apply({"left": 0, "center": 0, "right": 2, "unrated": 0})["side"] == "left"
+    counts = {"left": 0, "center": 0, "right": 2, "unrated": 0}
+    assert BlindspotRule(min_rated_outlets=2).apply(counts)["side"] == "left"
     with pytest.raises(ValueError):
         BlindspotRule(max_missing_share=0.7, min_dominant_share=0.6)
 

@@ -83,7 +83,8 @@ SCHEMAS = {
         "url": {"type": "string"}, "outlet": {"oneOf": [_ref("Lookup"), {"type": "null"}]},
         "article": {"type": ["object", "null"]}, "story": {"oneOf": [_ref("Story"), {"type": "null"}]},
         "match": {"type": ["object", "null"], "description": "Similarity score, shared key terms, time gap"},
-        "lean": {"type": ["object", "null"], "description": "The article scorer's answer, or model: null and a reason"}}},
+        "lean": {"type": ["object", "null"],
+                 "description": "The article scorer's answer, or model: null and a reason"}}},
 }
 
 PATHS = {
