@@ -20,3 +20,17 @@ def analyze_view():
             raise BadRequestError(f"'{name}' must be a string")
     services = current_app.extensions["newstilt"]
     return analyze(services, body.get("url"), html=body.get("html"), title=body.get("title"))
+
+
+@bp.post("/api/v1/score")
+def score_view():
+    """Body ``{"title": ..., "text": ...}``: the article scorer's lean, or ``model: null`` with a reason."""
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        raise BadRequestError("the body must be a JSON object with a 'title' and/or a 'text'")
+    title, text = body.get("title", ""), body.get("text", "")
+    if not isinstance(title, str) or not isinstance(text, str):
+        raise BadRequestError("'title' and 'text' must be strings")
+    if not title.strip() and not text.strip():
+        raise BadRequestError("give a 'title' or a 'text' to score")
+    return current_app.extensions["newstilt"].score(title, text)

@@ -108,6 +108,12 @@ PATHS = {
                 "title": {"type": "string"}}}}}},
         "responses": {"200": _json(_ref("Analysis"), "The analysis"), **ERRORS,
                       "413": _json(_ref("Error"), "Body over the configured limit (default 5 MB)")}}},
+    "/api/v1/score": {"post": {
+        "summary": "How an article leans: left/center/right probabilities, a score, and the phrases that drove it",
+        "requestBody": {"required": True, "content": {"application/json": {"schema": {
+            "type": "object", "properties": {"title": {"type": "string"}, "text": {"type": "string"}}}}}},
+        "responses": {"200": _json({"type": "object"}, "The lean, or model: null and a reason"), **ERRORS,
+                      "413": _json(_ref("Error"), "Body over the configured limit")}}},
     "/api/v1/stories": {"get": {
         "summary": "Recent stories, newest first",
         "parameters": [
