@@ -97,12 +97,13 @@ function plainText(value) {
 
 /**
  * The view model of one outlet: the only thing the badge, the popup and the toolbar icon are drawn from.
- * `serverUrl` is the configured server (for the methodology link). Later additions (the story's coverage,
- * the article's own lean) go in as further fields that their own badge sections render.
+ * `serverUrl` is the configured server (for the methodology link). The story's coverage and the article's own
+ * lean go in as further fields (`coverage`, `lean`, lib/analysis.js) that their own badge sections render.
  */
 export function outletView(outlet, { serverUrl } = {}) {
   const raters = Array.isArray(outlet.raters) ? outlet.raters : [];
   return {
+    rated: true,
     name: plainText(outlet.name) ?? plainText(outlet.domain) ?? "Unknown outlet",
     domain: plainText(outlet.domain),
     bias: biasView(outlet.bias),
@@ -117,6 +118,25 @@ export function outletView(outlet, { serverUrl } = {}) {
         factuality: factualityView(rater.factuality),
         url: safeHttpUrl(rater.url),
       })),
+    methodologyUrl: serverUrl ? safeHttpUrl(`${serverUrl}/methodology`) : null,
+    biasScale: BIAS_SCALE,
+  };
+}
+
+/**
+ * The view of a page whose outlet the server does not rate (shown only when the reader asked for an analysis):
+ * the page's site as its name and no rating, so the coverage and lean sections have a card to sit in.
+ */
+export function unratedView(site, { serverUrl } = {}) {
+  return {
+    rated: false,
+    name: plainText(site) ?? "This page",
+    domain: plainText(site),
+    bias: null,
+    factuality: null,
+    ownership: null,
+    country: null,
+    raters: [],
     methodologyUrl: serverUrl ? safeHttpUrl(`${serverUrl}/methodology`) : null,
     biasScale: BIAS_SCALE,
   };

@@ -7,6 +7,8 @@ export const DEFAULT_SERVER_URL = "http://127.0.0.1:8470";
 export const DEFAULT_SETTINGS = Object.freeze({
   serverUrl: DEFAULT_SERVER_URL,
   badgeEnabled: true,
+  /** Send a rated news site's article pages (address and HTML) to the server for their coverage and lean. */
+  coverageEnabled: true,
   hiddenSites: Object.freeze([]),
 });
 
@@ -60,6 +62,7 @@ export function withDefaults(stored) {
     settings.serverUrl = DEFAULT_SERVER_URL;
   }
   settings.badgeEnabled = settings.badgeEnabled !== false;
+  settings.coverageEnabled = settings.coverageEnabled !== false;
   settings.hiddenSites = Array.isArray(settings.hiddenSites)
     ? [...new Set(settings.hiddenSites.filter((site) => typeof site === "string" && site))].sort()
     : [];

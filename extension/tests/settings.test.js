@@ -34,10 +34,13 @@ describe("server URL", () => {
 
 describe("settings", () => {
   test("defaults fill in and junk is replaced", () => {
-    assert.deepEqual(withDefaults(undefined), { serverUrl: DEFAULT_SERVER_URL, badgeEnabled: true, hiddenSites: [] });
-    assert.deepEqual(withDefaults({ serverUrl: "javascript:x", badgeEnabled: false, hiddenSites: ["b.com", 3, "a.com", "b.com"] }), {
+    assert.deepEqual(withDefaults(undefined),
+      { serverUrl: DEFAULT_SERVER_URL, badgeEnabled: true, coverageEnabled: true, hiddenSites: [] });
+    assert.deepEqual(withDefaults({ serverUrl: "javascript:x", badgeEnabled: false, coverageEnabled: "no",
+      hiddenSites: ["b.com", 3, "a.com", "b.com"] }), {
       serverUrl: DEFAULT_SERVER_URL,
       badgeEnabled: false,
+      coverageEnabled: true,
       hiddenSites: ["a.com", "b.com"],
     });
   });

@@ -1,0 +1,347 @@
+// Turning the server's analysis of one page (POST /api/v1/analyze) into what the badge shows: the story's
+// coverage across the spectrum and the article's own lean. Pure functions, no browser APIs; everything from the
+// network is checked here, and only http(s) links survive.
+import "../ui/capture.js";
+import { BIAS_COLORS, biasView, labelText, outletView, safeHttpUrl, unratedView } from "./format.js";
+
+/** The HTML cap the content script applies (ui/capture.js), for the worker and the node tests. */
+export const { MAX_HTML_BYTES, capHtml } = globalThis.NewstiltCapture;
+
+/** The sides a story's outlets are grouped on, as the server's `distribution` and `articles` name them. */
+export const GROUPS = Object.freeze(["left", "center", "right", "unrated"]);
+
+/** Bar colours per group: the bias scale's blue, grey and red, and a pale grey for unrated outlets. */
+export const GROUP_COLORS = Object.freeze({
+  left: BIAS_COLORS[1],
+  center: "#8b95a3",
+  right: BIAS_COLORS[5],
+  unrated: "#d4d8de",
+});
+
+const GROUP_TEXT = Object.freeze({ left: "Left", center: "Center", right: "Right", unrated: "Unrated" });
+
+/** Headlines listed per side; the story page on the server has them all. */
+const MAX_ARTICLES_PER_GROUP = 25;
+/** Explanatory terms kept from the model's explanation. */
+const MAX_TERMS = 60;
+
+function text(value) {
+  return typeof value === "string" && value.trim() ? value.trim() : null;
+}
+
+function count(value) {
+  return Number.isInteger(value) && value >= 0 ? value : 0;
+}
+
+function finite(value) {
+  return typeof value === "number" && Number.isFinite(value) ? value : null;
+}
+
+function plural(n, one, many = `${one}s`) {
+  return `${n.toLocaleString("en")} ${n === 1 ? one : many}`;
+}
+
+/** "33%" for 33.3, halves rounded up; "<1%" for a share above zero that would round to nothing. */
+export function percentText(percent) {
+  const value = finite(percent) ?? 0;
+  if (value > 0 && value < 0.5) return "<1%";
+  return `${Math.round(value)}%`;
+}
+
+/**
+ * Whether a page is worth analysing, told cheaply from its address and two hints the content script reads
+ * (`ogType`, the page's `og:type`; `hasArticle`, whether it has an `<article>` or `[itemprop=articleBody]`).
+ * Home pages never are; a section front ("/politics", og:type "website") is not; anything deeper is.
+ */
+export function looksLikeArticle(href, { ogType = null, hasArticle = false } = {}) {
+  let url;
+  try {
+    url = new URL(href);
+  } catch {
+    return false;
+  }
+  if (url.protocol !== "http:" && url.protocol !== "https:") return false;
+  const segments = url.pathname.split("/").filter(Boolean);
+  const last = (segments.at(-1) ?? "").toLowerCase();
+  if (!segments.length || (segments.length === 1 && /^(?:index|default|home)(?:\.\w+)?$/.test(last))) return false;
+  const type = typeof ogType === "string" ? ogType.trim().toLowerCase() : "";
+  if (type === "article" || type.startsWith("article.") || type === "news") return true;
+  if (segments.length > 1) return true;
+  // One segment: an article's slug ("/senate-passes-stopgap-bill", "/123456") or a section's name ("/world").
+  return /\d/.test(last) || last.split("-").length >= 3 || (hasArticle && type !== "website");
+}
+
+/** Keep what the badge needs from a server's outlet summary (`{domain, name, bias, factuality}`). */
+function outletSummary(outlet) {
+  if (!outlet || typeof outlet !== "object") return null;
+  return {
+    domain: text(outlet.domain),
+    name: text(outlet.name) ?? text(outlet.domain),
+    bias: outlet.bias && typeof outlet.bias === "object" ? { label: outlet.bias.label, score: outlet.bias.score } : null,
+    factuality: text(outlet.factuality),
+  };
+}
+
+function parseArticle(article) {
+  if (!article || typeof article !== "object") return null;
+  const carried = Array.isArray(article.also_carried_by) ? article.also_carried_by : [];
+  return {
+    url: typeof article.url === "string" ? article.url : null,
+    title: text(article.title),
+    published: text(article.published),
+    outlet: outletSummary(article.outlet),
+    also_carried_by: carried
+      .filter((copy) => copy && typeof copy === "object")
+      .map((copy) => ({ url: typeof copy.url === "string" ? copy.url : null, outlet: outletSummary(copy.outlet) })),
+  };
+}
+
+function parseStory(story) {
+  if (!story || typeof story !== "object" || !Number.isInteger(story.id)) return null;
+  const dist = story.distribution && typeof story.distribution === "object" ? story.distribution : {};
+  const distribution = { total: count(dist.total), rated: count(dist.rated) };
+  for (const group of GROUPS) {
+    const part = dist[group] && typeof dist[group] === "object" ? dist[group] : {};
+    distribution[group] = { count: count(part.count), percent: finite(part.percent) ?? 0 };
+  }
+  const blindspot = story.blindspot && typeof story.blindspot === "object" ? story.blindspot : {};
+  const articles = {};
+  for (const group of GROUPS) {
+    const list = Array.isArray(story.articles?.[group]) ? story.articles[group] : [];
+    articles[group] = list.map(parseArticle).filter(Boolean);
+  }
+  return {
+    id: story.id,
+    title: text(story.title),
+    source_count: count(story.source_count),
+    article_count: count(story.article_count),
+    distribution,
+    blindspot: {
+      side: blindspot.side === "left" || blindspot.side === "right" ? blindspot.side : null,
+      explanation: text(blindspot.explanation),
+    },
+    articles,
+  };
+}
+
+function parseLean(lean) {
+  if (!lean || typeof lean !== "object") return null;
+  const explanation = Array.isArray(lean.explanation) ? lean.explanation : [];
+  const probabilities = lean.probabilities && typeof lean.probabilities === "object" ? lean.probabilities : {};
+  return {
+    hasModel: lean.model !== null && lean.model !== undefined,
+    label: ["left", "center", "right"].includes(lean.label) ? lean.label : null,
+    score: finite(lean.score),
+    confidence: finite(lean.confidence),
+    probabilities: Object.fromEntries(
+      ["left", "center", "right"].map((side) => [side, finite(probabilities[side])]),
+    ),
+    warning: text(lean.warning),
+    reason: text(lean.reason),
+    terms: explanation
+      .filter((item) => item && typeof item === "object" && text(item.term))
+      .slice(0, MAX_TERMS)
+      .map((item) => ({
+        term: text(item.term),
+        side: ["left", "center", "right"].includes(item.side) ? item.side : "other",
+        weight: finite(item.weight) ?? 0,
+      })),
+  };
+}
+
+/**
+ * The server's answer, checked and trimmed to what the extension uses (this is what the worker caches).
+ * Throws when it is not an analysis at all.
+ */
+export function parseAnalysis(body) {
+  if (!body || typeof body !== "object" || Array.isArray(body) || !("story" in body)) {
+    throw new TypeError("The server's answer is not an analysis (no 'story' field).");
+  }
+  const outlet = body.outlet && typeof body.outlet === "object" ? body.outlet.outlet : null;
+  const article = body.article && typeof body.article === "object" ? body.article : null;
+  return {
+    url: text(body.url),
+    outlet: outlet && typeof outlet === "object" && text(outlet.domain) ? outlet : null,
+    article: article
+      ? { title: text(article.title), stored: article.stored === true, textLength: count(article.text_length) }
+      : null,
+    story: parseStory(body.story),
+    lean: parseLean(body.lean),
+  };
+}
+
+/** The story page on the reader's server, or null. */
+export function storyUrl(serverUrl, storyId) {
+  if (!serverUrl || !Number.isInteger(storyId)) return null;
+  return safeHttpUrl(`${serverUrl}/stories/${storyId}`);
+}
+
+function articleView(article) {
+  const outletName = article.outlet?.name ?? article.outlet?.domain ?? null;
+  return {
+    title: article.title ?? article.url ?? "Untitled",
+    url: safeHttpUrl(article.url),
+    outlet: outletName,
+    bias: biasView(article.outlet?.bias),
+    alsoCarriedBy: article.also_carried_by.map((copy) => ({
+      name: copy.outlet?.name ?? copy.outlet?.domain ?? hostOf(copy.url) ?? "another site",
+      url: safeHttpUrl(copy.url),
+    })),
+  };
+}
+
+function hostOf(href) {
+  const url = safeHttpUrl(href);
+  return url ? new URL(url).hostname.replace(/^www\./, "") : null;
+}
+
+/**
+ * The coverage section's view of a parsed analysis:
+ *   {state: "story", sourceCount, countText, shortText, segments, legend, unrated, blindspot, groups, storyUrl}
+ *   {state: "none", text}  no story, or a story with no other article
+ * Segments are sized by outlet count; percentages are the server's (of all the story's outlets, unrated
+ * included), shown rounded.
+ */
+export function coverageView(analysis, { serverUrl } = {}) {
+  const story = analysis?.story;
+  const none = { state: "none", text: "No other coverage found yet" };
+  if (!story) return none;
+  const groups = GROUPS.map((group) => ({
+    group,
+    heading: GROUP_TEXT[group],
+    color: GROUP_COLORS[group],
+    articles: story.articles[group].slice(0, MAX_ARTICLES_PER_GROUP).map(articleView),
+    more: Math.max(0, story.articles[group].length - MAX_ARTICLES_PER_GROUP),
+  })).filter((group) => group.articles.length);
+  const others = GROUPS.reduce((sum, group) => sum + story.articles[group].length, 0);
+  if (!others) return { ...none, storyUrl: storyUrl(serverUrl, story.id) };
+  const dist = story.distribution;
+  const part = (group) => ({
+    group,
+    text: GROUP_TEXT[group],
+    count: dist[group].count,
+    percent: dist[group].percent,
+    percentText: percentText(dist[group].percent),
+    color: GROUP_COLORS[group],
+  });
+  const sourceCount = story.source_count;
+  const blindspot = story.blindspot.side
+    ? {
+      side: story.blindspot.side,
+      text: `Blindspot: the ${story.blindspot.side} is missing this story`,
+      explanation: story.blindspot.explanation,
+    }
+    : null;
+  return {
+    state: "story",
+    storyId: story.id,
+    title: story.title,
+    sourceCount,
+    countText: `Covered by ${plural(sourceCount, "source")}`,
+    shortText: plural(sourceCount, "source"),
+    segments: GROUPS.map(part).filter((segment) => segment.count > 0),
+    legend: ["left", "center", "right"].map(part),
+    unrated: dist.unrated.count ? { ...part("unrated"), text: `${plural(dist.unrated.count, "unrated source")}` } : null,
+    blindspot,
+    groups,
+    otherCount: others,
+    storyUrl: storyUrl(serverUrl, story.id),
+  };
+}
+
+/** Words for an article's lean: the label, made "Lean …" when the score is mild. */
+export function leanWords(label, score) {
+  if (label === "center") return { text: "Center", step: 0 };
+  if (label === "left" || label === "right") {
+    const sign = label === "left" ? -1 : 1;
+    const strong = score !== null && Math.abs(score) >= 0.6;
+    return { text: strong ? labelText(label) : `Lean ${labelText(label)}`, step: sign * (strong ? 2 : 1) };
+  }
+  return null;
+}
+
+/**
+ * The article-lean sections' view of a parsed analysis, or null when the server said nothing about it:
+ *   {state: "no-model", text, reason}
+ *   {state: "unscored", text, reason}   a model, but no label for this text (too short, say)
+ *   {state: "scored", label, words, line, confidence, confidenceText, probabilitiesText, color, score, warning,
+ *    terms}
+ */
+export function leanView(lean) {
+  if (!lean) return null;
+  if (!lean.hasModel) {
+    return { state: "no-model", text: "No article model installed on your server", reason: lean.reason };
+  }
+  const words = leanWords(lean.label, lean.score);
+  if (!words) {
+    return { state: "unscored", text: "This article's lean could not be scored", reason: lean.reason ?? lean.warning };
+  }
+  const confidence = lean.confidence === null ? null : Math.round(Math.max(0, Math.min(1, lean.confidence)) * 100);
+  const confidenceText = confidence === null ? null : `${confidence}% confident`;
+  const odds = ["left", "center", "right"].filter((side) => lean.probabilities[side] !== null);
+  return {
+    state: "scored",
+    label: lean.label,
+    words: words.text,
+    line: [`This article: ${words.text}`, confidenceText].filter(Boolean).join(" \u00B7 "),
+    confidence,
+    confidenceText,
+    probabilitiesText: odds.length === 3
+      ? odds.map((side) => `${labelText(side)} ${percentText(lean.probabilities[side] * 100)}`).join(" \u00B7 ")
+      : null,
+    color: BIAS_COLORS[words.step + 3],
+    score: lean.score,
+    warning: lean.warning,
+    terms: lean.terms,
+  };
+}
+
+/**
+ * What an analysis that failed looks like in the coverage section. `error` is the worker's
+ * `{kind, status, message}`; `kind` is unreachable, timeout, too-large, rejected, server or invalid.
+ */
+export function coverageErrorView(error, { serverUrl } = {}) {
+  const server = serverUrl ?? "your server";
+  const detail = text(error?.message);
+  switch (error?.kind) {
+    case "unreachable":
+      return { state: "error", kind: "unreachable", text: `Can't reach your newstilt server at ${server}.`, settings: true };
+    case "timeout":
+      return { state: "error", kind: "timeout", text: `Your newstilt server at ${server} did not answer in time.`,
+        settings: true };
+    case "too-large":
+      return { state: "error", kind: "too-large", text: "This page is too large for your newstilt server to analyse.",
+        settings: false };
+    case "rejected":
+      return { state: "error", kind: "rejected",
+        text: `Your newstilt server could not analyse this page${detail ? `: ${detail}` : "."}`, settings: false };
+    case "invalid":
+      return { state: "error", kind: "invalid", text: "Your newstilt server's answer was not an analysis.",
+        settings: true };
+    default: {
+      const status = Number.isInteger(error?.status) ? ` (${error.status})` : "";
+      return { state: "error", kind: "server",
+        text: `Your newstilt server had an error analysing this page${status}${detail ? `: ${detail}` : "."}`,
+        settings: false };
+    }
+  }
+}
+
+/** The note shown when only the start of a long page was sent. */
+export const TRUNCATED_NOTE = `Only the first ${MAX_HTML_BYTES / (1024 * 1024)} MB of this page was sent to your server.`;
+
+/**
+ * The badge's whole view for a page: the outlet view (the cached table's, else the server's, else an unrated
+ * card for the site) with `coverage` and `lean` added. `result` is `{analysis}` or `{error}` or `{loading}`.
+ */
+export function pageView(outlet, result, { serverUrl, site, truncated = false } = {}) {
+  const analysis = result?.analysis ?? null;
+  const base = outlet
+    ?? (analysis?.outlet ? outletView(analysis.outlet, { serverUrl }) : unratedView(site, { serverUrl }));
+  let coverage;
+  if (result?.loading) coverage = { state: "loading", text: "Looking for other coverage\u2026" };
+  else if (result?.error) coverage = coverageErrorView(result.error, { serverUrl });
+  else coverage = coverageView(analysis, { serverUrl });
+  if (truncated && coverage.state !== "loading") coverage = { ...coverage, note: TRUNCATED_NOTE };
+  return { ...base, coverage, lean: analysis ? leanView(analysis.lean) : null };
+}

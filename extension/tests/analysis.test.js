@@ -1,0 +1,273 @@
+import assert from "node:assert/strict";
+import { describe, test } from "node:test";
+
+import {
+  MAX_HTML_BYTES,
+  capHtml,
+  coverageErrorView,
+  coverageView,
+  leanView,
+  looksLikeArticle,
+  pageView,
+  parseAnalysis,
+  percentText,
+  storyUrl,
+} from "../lib/analysis.js";
+import { outletView } from "../lib/format.js";
+
+const SERVER = "http://127.0.0.1:8470";
+
+function outlet(domain, name, label, score) {
+  return { domain, name, bias: label ? { label, score } : null, factuality: "high" };
+}
+
+function article(id, url, title, out, also = []) {
+  return { id, url, title, published: "2026-10-14T00:00:00+00:00", outlet: out, also_carried_by: also };
+}
+
+/** The shape of the server's POST /api/v1/analyze answer for a stored article (server/analysis.py). */
+const ANSWER = {
+  url: "https://www.nytimes.com/2026/10/14/us/dam.html",
+  outlet: {
+    outlet: { domain: "nytimes.com", name: "The New York Times", aliases: [], bias: { label: "lean-left", score: -1 },
+      factuality: "high", ownership: "corporation", raters: [] },
+    match: { key: "nytimes.com", host: "www.nytimes.com", kind: "domain" },
+  },
+  article: { id: 1, title: "Dam fails", published: null, text_length: 1200, stored: true },
+  story: {
+    id: 7,
+    title: "Dam fails upstream of Harlow",
+    first_published: null,
+    last_published: null,
+    article_count: 6,
+    source_count: 6,
+    distribution: {
+      total: 6, rated: 5,
+      left: { count: 2, percent: 33.3 }, center: { count: 1, percent: 16.7 },
+      right: { count: 2, percent: 33.3 }, unrated: { count: 1, percent: 16.7 },
+      detail: { "far-left": 0, left: 0, "lean-left": 2, center: 1, "lean-right": 0, right: 2, "far-right": 0 },
+    },
+    blindspot: { side: null, rule: {}, explanation: "covered across the spectrum" },
+    articles: {
+      left: [article(2, "https://www.theguardian.com/a", "Guardian headline", outlet("theguardian.com", "The Guardian", "lean-left", -1))],
+      center: [article(3, "https://apnews.com/b", "AP headline", outlet("apnews.com", "Associated Press", "center", 0),
+        [{ url: "https://news.yahoo.com/b", outlet: { domain: "yahoo.com", name: "Yahoo News", bias: null, factuality: null } },
+          { url: "javascript:alert(1)", outlet: null }])],
+      right: [
+        article(4, "https://www.foxnews.com/c", "Fox headline", outlet("foxnews.com", "Fox News", "right", 2)),
+        article(5, "javascript:alert(document.cookie)", "Evil headline", outlet("evil.example", "Evil", "right", 2)),
+      ],
+      unrated: [article(6, "https://blog.example/d", "Blog headline", { domain: "blog.example", name: "blog.example", bias: null, factuality: null })],
+    },
+  },
+  match: { score: 0.8, stored: true },
+  lean: {
+    label: "right", score: 0.44, probabilities: { left: 0.1, center: 0.18, right: 0.72 }, confidence: 0.72,
+    explanation: [
+      { term: "border security", weight: 0.4, side: "right", spans: [[0, 15]] },
+      { term: "climate", weight: -0.3, side: "left", spans: [] },
+      { term: "", weight: 1, side: "left" },
+      "junk",
+    ],
+    model: { version: "x" },
+  },
+};
+
+describe("parseAnalysis", () => {
+  test("keeps what the badge needs", () => {
+    const analysis = parseAnalysis(ANSWER);
+    assert.equal(analysis.outlet.domain, "nytimes.com");
+    assert.equal(analysis.story.id, 7);
+    assert.equal(analysis.story.distribution.left.percent, 33.3);
+    assert.equal(analysis.story.articles.center[0].also_carried_by.length, 2);
+    assert.deepEqual(analysis.lean.terms.map((term) => term.term), ["border security", "climate"]);
+    assert.equal(analysis.lean.hasModel, true);
+  });
+
+  test("refuses what is not an analysis, tolerates missing parts", () => {
+    for (const bad of [null, [], "x", { error: { code: "x" } }]) assert.throws(() => parseAnalysis(bad), TypeError);
+    const bare = parseAnalysis({ url: "https://x.example/a", story: null });
+    assert.equal(bare.story, null);
+    assert.equal(bare.lean, null);
+    assert.equal(bare.outlet, null);
+    const odd = parseAnalysis({ story: { id: 3, distribution: "x", articles: { left: "x" } }, lean: { model: null } });
+    assert.equal(odd.story.distribution.left.count, 0);
+    assert.deepEqual(odd.story.articles.left, []);
+    assert.equal(odd.lean.hasModel, false);
+  });
+});
+
+describe("coverageView", () => {
+  const view = coverageView(parseAnalysis(ANSWER), { serverUrl: SERVER });
+
+  test("counts, segments sized by count, the server's percentages", () => {
+    assert.equal(view.state, "story");
+    assert.equal(view.countText, "Covered by 6 sources");
+    assert.equal(view.shortText, "6 sources");
+    assert.deepEqual(view.segments.map((s) => [s.group, s.count]), [["left", 2], ["center", 1], ["right", 2], ["unrated", 1]]);
+    assert.deepEqual(view.legend.map((s) => s.percentText), ["33%", "17%", "33%"]);
+    assert.equal(view.unrated.text, "1 unrated source");
+    assert.equal(view.unrated.percentText, "17%");
+    assert.equal(view.storyUrl, `${SERVER}/stories/7`);
+    assert.equal(view.blindspot, null);
+  });
+
+  test("headlines grouped by side, with only http(s) links", () => {
+    assert.deepEqual(view.groups.map((g) => g.group), ["left", "center", "right", "unrated"]);
+    const right = view.groups[2].articles;
+    assert.equal(right[0].url, "https://www.foxnews.com/c");
+    assert.equal(right[0].outlet, "Fox News");
+    assert.equal(right[0].bias.text, "Right");
+    assert.equal(right[1].url, null, "a javascript: link is dropped, its headline kept as text");
+    const also = view.groups[1].articles[0].alsoCarriedBy;
+    assert.deepEqual(also.map((c) => [c.name, c.url]), [["Yahoo News", "https://news.yahoo.com/b"], ["another site", null]]);
+    assert.equal(view.groups[3].articles[0].bias, null);
+  });
+
+  test("a blindspot", () => {
+    const answer = structuredClone(ANSWER);
+    answer.story.blindspot = { side: "left", explanation: "4 of 5 rated outlets lean right and 0 lean left" };
+    const blind = coverageView(parseAnalysis(answer), { serverUrl: SERVER });
+    assert.equal(blind.blindspot.text, "Blindspot: the left is missing this story");
+    assert.match(blind.blindspot.explanation, /4 of 5/);
+  });
+
+  test("no story, or nobody else covering it", () => {
+    assert.deepEqual(coverageView(parseAnalysis({ story: null })), { state: "none", text: "No other coverage found yet" });
+    const alone = structuredClone(ANSWER);
+    alone.story.articles = { left: [], center: [], right: [], unrated: [] };
+    const view2 = coverageView(parseAnalysis(alone), { serverUrl: SERVER });
+    assert.equal(view2.state, "none");
+    assert.equal(view2.storyUrl, `${SERVER}/stories/7`);
+  });
+
+  test("percentages and story links", () => {
+    assert.equal(percentText(33.3), "33%");
+    assert.equal(percentText(16.7), "17%");
+    assert.equal(percentText(12.5), "13%");
+    assert.equal(percentText(0), "0%");
+    assert.equal(percentText(0.2), "<1%");
+    assert.equal(percentText(undefined), "0%");
+    assert.equal(storyUrl(SERVER, 3), `${SERVER}/stories/3`);
+    assert.equal(storyUrl(SERVER, "3"), null);
+    assert.equal(storyUrl(null, 3), null);
+  });
+});
+
+describe("leanView", () => {
+  test("words, confidence and terms", () => {
+    const view = leanView(parseAnalysis(ANSWER).lean);
+    assert.equal(view.state, "scored");
+    assert.equal(view.words, "Lean Right");
+    assert.equal(view.line, "This article: Lean Right \u00B7 72% confident");
+    assert.equal(view.probabilitiesText, "Left 10% \u00B7 Center 18% \u00B7 Right 72%");
+    assert.equal(view.terms.length, 2);
+    assert.equal(view.warning, null);
+  });
+
+  test("a strong score drops the 'Lean'; center is Center", () => {
+    const strong = leanView(parseAnalysis({ story: null, lean: { ...ANSWER.lean, label: "left", score: -0.8 } }).lean);
+    assert.equal(strong.words, "Left");
+    const center = leanView(parseAnalysis({ story: null, lean: { ...ANSWER.lean, label: "center", score: 0.1 } }).lean);
+    assert.equal(center.words, "Center");
+  });
+
+  test("a warning is kept; a missing confidence leaves the line short", () => {
+    const lean = { model: {}, label: "left", score: -0.3, warning: "Short text: low confidence.", explanation: [] };
+    const view = leanView(parseAnalysis({ story: null, lean }).lean);
+    assert.equal(view.line, "This article: Lean Left");
+    assert.equal(view.warning, "Short text: low confidence.");
+  });
+
+  test("no model, no label, nothing at all", () => {
+    const none = leanView(parseAnalysis({ story: null, lean: { model: null, reason: "no model installed at /x" } }).lean);
+    assert.equal(none.state, "no-model");
+    assert.equal(none.reason, "no model installed at /x");
+    const unscored = leanView(parseAnalysis({ story: null, lean: { model: {}, label: null, reason: "too short" } }).lean);
+    assert.equal(unscored.state, "unscored");
+    assert.equal(leanView(null), null);
+  });
+});
+
+describe("errors", () => {
+  test("each failure says what happened, in the reader's words", () => {
+    const unreachable = coverageErrorView({ kind: "unreachable" }, { serverUrl: SERVER });
+    assert.equal(unreachable.text, `Can't reach your newstilt server at ${SERVER}.`);
+    assert.equal(unreachable.settings, true);
+    assert.match(coverageErrorView({ kind: "too-large", status: 413 }).text, /too large/);
+    assert.equal(coverageErrorView({ kind: "rejected", status: 400, message: "bad url" }).text,
+      "Your newstilt server could not analyse this page: bad url");
+    assert.equal(coverageErrorView({ kind: "server", status: 500, message: null }).text,
+      "Your newstilt server had an error analysing this page (500).");
+    assert.match(coverageErrorView({ kind: "timeout" }, { serverUrl: SERVER }).text, /did not answer in time/);
+  });
+});
+
+describe("pageView", () => {
+  const rated = outletView(ANSWER.outlet.outlet, { serverUrl: SERVER });
+
+  test("the outlet's view with coverage and lean added", () => {
+    const view = pageView(rated, { analysis: parseAnalysis(ANSWER) }, { serverUrl: SERVER, site: "nytimes.com" });
+    assert.equal(view.name, "The New York Times");
+    assert.equal(view.coverage.state, "story");
+    assert.equal(view.lean.state, "scored");
+  });
+
+  test("loading, failing, truncated", () => {
+    assert.equal(pageView(rated, { loading: true }).coverage.state, "loading");
+    const failed = pageView(rated, { error: { kind: "unreachable" } }, { serverUrl: SERVER });
+    assert.equal(failed.coverage.kind, "unreachable");
+    assert.equal(failed.lean, null);
+    const cut = pageView(rated, { analysis: parseAnalysis(ANSWER) }, { truncated: true });
+    assert.match(cut.coverage.note, /first 4 MB/);
+  });
+
+  test("an unrated site gets a card of its own, or the server's outlet when the table is behind", () => {
+    const unrated = pageView(null, { analysis: parseAnalysis({ story: null }) }, { serverUrl: SERVER, site: "example.org" });
+    assert.equal(unrated.rated, false);
+    assert.equal(unrated.name, "example.org");
+    assert.equal(unrated.coverage.text, "No other coverage found yet");
+    const fromServer = pageView(null, { analysis: parseAnalysis(ANSWER) }, { serverUrl: SERVER, site: "nytimes.com" });
+    assert.equal(fromServer.rated, true);
+    assert.equal(fromServer.bias.text, "Lean Left");
+  });
+});
+
+describe("looksLikeArticle", () => {
+  test("home pages and section fronts are not articles", () => {
+    for (const href of ["https://www.nytimes.com/", "https://www.nytimes.com", "https://www.bbc.com/index.html",
+      "https://www.foxnews.com/politics", "ftp://x.example/a/b", "not a url"]) {
+      assert.equal(looksLikeArticle(href), false, href);
+    }
+    assert.equal(looksLikeArticle("https://x.example/world", { ogType: "website", hasArticle: true }), false);
+  });
+
+  test("deeper paths, slugs, ids and og:type article are", () => {
+    for (const href of ["https://www.nytimes.com/2026/10/14/us/dam.html", "https://apnews.com/article/dam-fails-1a2b",
+      "https://www.example.org/senate-passes-stopgap-bill", "https://www.example.org/123456"]) {
+      assert.equal(looksLikeArticle(href), true, href);
+    }
+    assert.equal(looksLikeArticle("https://x.example/story", { ogType: "article" }), true);
+    assert.equal(looksLikeArticle("https://x.example/story", { hasArticle: true }), true);
+  });
+});
+
+describe("capHtml", () => {
+  test("short pages pass whole", () => {
+    assert.deepEqual(capHtml("<p>hi</p>"), { html: "<p>hi</p>", truncated: false });
+    assert.deepEqual(capHtml(null), { html: "", truncated: false });
+  });
+
+  test("long pages are cut on a character boundary, within the byte budget", () => {
+    const html = "é".repeat(10) + "😀".repeat(5);
+    const { html: cut, truncated } = capHtml(html, 13);
+    assert.equal(truncated, true);
+    assert.equal(cut, "é".repeat(6));
+    assert.ok(new TextEncoder().encode(cut).length <= 13);
+    const emoji = capHtml("😀😀", 6);
+    assert.equal(emoji.html, "😀", "no lone surrogate");
+    assert.equal(MAX_HTML_BYTES, 4 * 1024 * 1024);
+    const big = "a".repeat(MAX_HTML_BYTES + 10);
+    assert.equal(capHtml(big).html.length, MAX_HTML_BYTES);
+  });
+});
