@@ -2,8 +2,10 @@
 // is trusted only about its own page, and only the browser-reported sender URL counts) or an extension page
 // (popup, options). Replies are `{ok: true, result}` or `{ok: false, error}`.
 import { ext } from "./lib/ext.js";
+import { capHtml, looksLikeArticle, pageView } from "./lib/analysis.js";
 import { MSG } from "./lib/messages.js";
 import { normalizeServerUrl, serverPermissionPattern, siteOf } from "./lib/settings.js";
+import { cacheAnalysis, cachedAnalysis, requestAnalysis } from "./sw-analyze.js";
 import { describePage } from "./sw-lookup.js";
 import { getSettings, getState, putSettings } from "./sw-store.js";
 import { checkServer, refreshTable } from "./sw-table.js";
@@ -22,10 +24,54 @@ function pageUrlOf(message, sender) {
   return sender.url;
 }
 
+/**
+ * Whether a page's address and HTML may go to the server: the reader asked (the popup's "Analyze this page"),
+ * or it is an article page of a rated site with the badge and coverage on.
+ */
+function mayAnalyze(url, page, message) {
+  return message.requested === true || (page.coverage && looksLikeArticle(url, message.hints ?? {}));
+}
+
+/**
+ * The badge's view for a page and whether to show it. With coverage wanted, the view carries a cached
+ * analysis, or a "looking" state and `analyze: true`, asking the content script for the page's HTML.
+ */
 async function lookupPage(message, sender) {
-  const page = await describePage(pageUrlOf(message, sender));
+  const url = pageUrlOf(message, sender);
+  const page = await describePage(url);
   await showOnToolbar(sender.tab?.id, page.view);
-  return { view: page.show ? page.view : null, show: page.show, site: page.site };
+  const show = page.show || message.requested === true;
+  const reply = { view: show ? page.view : null, show, site: page.site, analyze: false };
+  if (!show || !mayAnalyze(url, page, message)) return reply;
+  const options = { serverUrl: page.serverUrl, site: page.site };
+  const cached = await cachedAnalysis(url, page.serverUrl);
+  if (cached) return { ...reply, view: pageView(page.view, cached, { ...options, truncated: cached.truncated }) };
+  return { ...reply, view: pageView(page.view, { loading: true }, options), analyze: true };
+}
+
+/** Send the page to the server (unless a fresh answer is cached) and return the badge's view with it. */
+async function analyzePage(message, sender) {
+  const url = pageUrlOf(message, sender);
+  const page = await describePage(url);
+  if (!mayAnalyze(url, page, message)) throw new Error("Coverage is not shown for this page.");
+  const options = { serverUrl: page.serverUrl, site: page.site };
+  const cached = await cachedAnalysis(url, page.serverUrl);
+  if (cached) return { view: pageView(page.view, cached, { ...options, truncated: cached.truncated }) };
+  // The content script caps the HTML already; a larger one (from an old content script) is cut here.
+  const { html, truncated } = capHtml(message.html);
+  const result = await requestAnalysis(page.serverUrl, { url, html, title: message.title });
+  const cut = truncated || message.truncated === true;
+  if (result.analysis) {
+    await cacheAnalysis(url, page.serverUrl, result.analysis, cut).catch((error) => {
+      console.warn("newstilt: analysis not cached:", error);
+    });
+  }
+  return { view: pageView(page.view, result, { ...options, truncated: cut }) };
+}
+
+async function openOptions() {
+  await ext.runtime.openOptionsPage();
+  return {};
 }
 
 async function hideThisSite(message, sender) {
@@ -59,6 +105,7 @@ async function saveSettings(message) {
     ...current,
     serverUrl,
     badgeEnabled: typeof incoming.badgeEnabled === "boolean" ? incoming.badgeEnabled : current.badgeEnabled,
+    coverageEnabled: typeof incoming.coverageEnabled === "boolean" ? incoming.coverageEnabled : current.coverageEnabled,
   });
   if (!serverChanged && !message.refresh) return { settings };
   const refresh = await refreshTable();
@@ -81,7 +128,9 @@ async function refreshNow() {
 
 const HANDLERS = {
   [MSG.LOOKUP_PAGE]: { from: FROM_CONTENT, handle: lookupPage },
+  [MSG.ANALYZE_PAGE]: { from: FROM_CONTENT, handle: analyzePage },
   [MSG.HIDE_THIS_SITE]: { from: FROM_CONTENT, handle: hideThisSite },
+  [MSG.OPEN_OPTIONS]: { from: FROM_CONTENT, handle: openOptions },
   [MSG.GET_STATE]: { from: FROM_EXTENSION_PAGE, handle: getPageState },
   [MSG.SAVE_SETTINGS]: { from: FROM_EXTENSION_PAGE, handle: saveSettings },
   [MSG.SET_SITE_HIDDEN]: { from: FROM_EXTENSION_PAGE, handle: setSiteHidden },

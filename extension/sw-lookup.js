@@ -16,12 +16,21 @@ export async function findOutlet(href, meta) {
 
 /**
  * What the extension shows for a page: the outlet's view model (or null when unrated), the page's site as
- * the reader hides it, and whether the in-page badge should show there.
+ * the reader hides it, whether the in-page badge should show there, and whether its coverage may be asked for
+ * (the badge shows and the reader left "Show coverage on rated news sites" on), from which server.
  */
 export async function describePage(href) {
   const { settings, meta } = await getState();
   const found = await findOutlet(href, meta);
   const view = found ? outletView(found.outlet, { serverUrl: settings.serverUrl }) : null;
   const hidden = isHiddenSite(settings.hiddenSites, href);
-  return { view, site: siteOf(href), hidden, show: Boolean(view) && settings.badgeEnabled && !hidden };
+  const show = Boolean(view) && settings.badgeEnabled && !hidden;
+  return {
+    view,
+    site: siteOf(href),
+    hidden,
+    show,
+    coverage: show && settings.coverageEnabled,
+    serverUrl: settings.serverUrl,
+  };
 }

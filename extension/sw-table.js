@@ -1,6 +1,7 @@
 // Keeping the cached ratings table current: a conditional GET of <server>/api/v1/sources with the stored
 // ETag, at install and startup, every six hours (an alarm), and whenever the reader saves the settings or asks
-// for it. These downloads and the popup's health check are the only requests the extension makes.
+// for it. These downloads, the popup's health check and the page analyses (sw-analyze.js) are the only requests
+// the extension makes.
 import { ext } from "./lib/ext.js";
 import { clearTable, getState, putStatus, putTable, touchTable } from "./sw-store.js";
 
@@ -84,13 +85,20 @@ export function parseTable(body) {
   };
 }
 
-async function serverErrorMessage(response) {
+/** The message of the server's JSON error answer (`{"error": {"code", "message"}}`), or null. */
+export async function serverErrorDetail(response) {
   try {
     const body = await response.json();
-    if (body?.error?.message) return `The server answered ${response.status}: ${body.error.message}`;
+    if (typeof body?.error?.message === "string" && body.error.message) return body.error.message;
   } catch {
-    // Not JSON: fall through to the status alone.
+    // Not JSON: no detail.
   }
+  return null;
+}
+
+async function serverErrorMessage(response) {
+  const detail = await serverErrorDetail(response);
+  if (detail) return `The server answered ${response.status}: ${detail}`;
   return `The server answered ${response.status} ${response.statusText}`.trim();
 }
 

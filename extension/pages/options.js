@@ -1,5 +1,5 @@
-// The options page: the server URL (validated, permission asked for at run time), the badge switch, the sites
-// where the badge is hidden, and the state of the cached ratings table.
+// The options page: the server URL (validated, permission asked for at run time), the badge and coverage
+// switches, the sites where the badge is hidden, and the state of the cached ratings table.
 import { ext } from "../lib/ext.js";
 import { MSG } from "../lib/messages.js";
 import { InvalidServerUrl, normalizeServerUrl, serverPermissionPattern } from "../lib/settings.js";
@@ -44,6 +44,7 @@ function renderHiddenSites(sites) {
 function renderSettings(settings) {
   $("server-url").value = settings.serverUrl;
   $("badge-enabled").checked = settings.badgeEnabled;
+  $("coverage-enabled").checked = settings.coverageEnabled;
   $("methodology").href = `${settings.serverUrl}/methodology`;
   renderHiddenSites(settings.hiddenSites);
 }
@@ -70,7 +71,7 @@ async function save(serverUrl, permission) {
       return;
     }
     const result = await send(MSG.SAVE_SETTINGS, {
-      settings: { serverUrl, badgeEnabled: $("badge-enabled").checked },
+      settings: { serverUrl, badgeEnabled: $("badge-enabled").checked, coverageEnabled: $("coverage-enabled").checked },
       refresh: true,
     });
     renderSettings(result.settings);

@@ -3,7 +3,8 @@
 //
 // Loaded as a classic script by the content script and by the popup; it defines `NewstiltBadge` on the
 // global object. The badge is a list of sections, each placed in the always-visible summary or in the details
-// that a click opens; a later section (the story's coverage, the article's own lean) is one more entry.
+// that a click opens: the outlet's rating, the article's own lean and a one-line coverage summary stay in view;
+// the story's coverage by side, the lean's details, the raters and the links open on a click.
 (function defineBadge(global) {
   "use strict";
 
@@ -13,7 +14,7 @@
     :host { all: initial; }
     .card {
       position: fixed; right: 16px; bottom: 16px; z-index: 2147483647;
-      box-sizing: border-box; width: 296px; max-width: calc(100vw - 32px);
+      box-sizing: border-box; width: 304px; max-width: calc(100vw - 32px);
       max-height: calc(100vh - 32px); overflow: auto;
       padding: 10px 12px 12px;
       font: 13px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, "Noto Sans", "DejaVu Sans", Arial, sans-serif;
@@ -85,8 +86,95 @@
     .links { display: flex; justify-content: space-between; align-items: center; gap: 8px; margin: 10px 0 0; }
     .hide-site { color: #6b7280; font-size: 12px; }
     .hide-site:hover { color: #1f2328; text-decoration: underline; }
+    .card[data-expanded="true"]:not(.embedded) { width: 344px; }
+    .unrated-note { margin: 0; }
+    .lean-line, .cov-line {
+      display: flex; align-items: center; flex-wrap: wrap; gap: 4px 6px; margin: 8px 0 0; min-width: 0;
+    }
+    .lean-line { flex-wrap: nowrap; white-space: nowrap; }
+    .lean-word { display: inline-flex; align-items: center; gap: 5px; font-weight: 650; }
+    .confidence { font-size: 12px; overflow: hidden; text-overflow: ellipsis; }
+    .warn-mark { color: #b45309; cursor: help; }
+    .mini {
+      display: flex; flex: none; width: 64px; height: 8px; border-radius: 4px; overflow: hidden; gap: 1px;
+      background: rgba(107, 114, 128, 0.18);
+    }
+    .dist {
+      display: flex; height: 12px; margin: 6px 0 0; border-radius: 6px; overflow: hidden; gap: 2px;
+      background: rgba(107, 114, 128, 0.18);
+    }
+    .seg { flex: var(--n) 1 0; min-width: 4px; background: var(--c); }
+    .seg[data-group="unrated"] {
+      background: repeating-linear-gradient(135deg, var(--c) 0 3px, rgba(212, 216, 222, 0.45) 3px 6px);
+    }
+    .cov-count { font-weight: 600; }
+    .tag {
+      display: inline-block; padding: 0 6px; border-radius: 999px; font-size: 11px; font-weight: 650;
+      line-height: 17px; color: #92400e; background: #fef3c7; text-transform: uppercase; letter-spacing: 0.03em;
+    }
+    .cov-line[data-state="error"] {
+      display: block; padding: 6px 8px; border-radius: 8px; font-size: 12px;
+      color: #9f1c1c; background: #fef2f2; border: 1px solid #fecaca;
+    }
+    .cov-line[data-state="error"] .linkish { margin: 0 0 0 4px; }
+    .linkish { color: #1d4ed8; font-size: 12px; }
+    .linkish:hover { text-decoration: underline; }
+    .note { margin: 4px 0 0; font-size: 12px; }
+    .coverage .count-line { margin: 0; font-weight: 650; font-size: 14px; }
+    .legend { display: flex; flex-wrap: wrap; gap: 2px 12px; margin: 6px 0 0; font-size: 12px; }
+    .share { display: inline-flex; align-items: center; gap: 5px; }
+    .share b { font-weight: 650; }
+    .blindspot {
+      margin: 8px 0 0; padding: 6px 8px; border-radius: 8px; background: #fffbeb;
+      border: 1px solid #fcd34d; color: #78350f; font-size: 12px;
+    }
+    .blindspot summary { cursor: pointer; font-weight: 650; }
+    .blindspot p { margin: 4px 0 0; }
+    .group { margin: 12px 0 0; }
+    h3 {
+      display: flex; align-items: center; gap: 6px; margin: 0 0 4px; font: inherit; font-size: 12px;
+      font-weight: 650; text-transform: uppercase; letter-spacing: 0.04em;
+    }
+    .group ul { list-style: none; margin: 0; padding: 0 0 0 12px; display: grid; gap: 7px;
+      border-left: 3px solid var(--c); }
+    .headline { display: block; font-weight: 600; line-height: 1.3; overflow-wrap: anywhere; }
+    span.headline { color: inherit; }
+    .meta, .also { display: flex; flex-wrap: wrap; align-items: center; gap: 2px 6px; margin: 2px 0 0;
+      font-size: 12px; color: #6b7280; }
+    .meta .outlet { color: #374151; font-weight: 550; }
+    .also a { font-size: 12px; }
+    .more { margin: 0; font-size: 12px; }
+    .full { display: inline-block; margin: 12px 0 0; font-weight: 600; }
+    .meter { position: relative; height: 8px; margin: 6px 0 2px; border-radius: 4px;
+      background: linear-gradient(90deg, rgba(37, 99, 235, 0.35), rgba(156, 163, 175, 0.35), rgba(220, 38, 38, 0.35)); }
+    .meter-dot { position: absolute; top: 50%; left: var(--x); width: 12px; height: 12px; margin: -6px 0 0 -6px;
+      border-radius: 50%; background: var(--c); box-shadow: 0 0 0 2px #ffffff; }
+    .meter-axis { display: flex; justify-content: space-between; color: #6b7280; font-size: 10px;
+      text-transform: uppercase; letter-spacing: 0.04em; }
+    .probabilities { margin: 6px 0 0; font-size: 12px; }
+    .warning { margin: 6px 0 0; padding: 5px 8px; border-radius: 6px; background: #fffbeb; color: #78350f; font-size: 12px; }
+    .terms { display: flex; flex-wrap: wrap; gap: 4px; margin: 4px 0 0; padding: 0; list-style: none; }
+    .term { padding: 0 6px; border-radius: 4px; font-size: 12px; line-height: 19px;
+      background: var(--bg); box-shadow: inset 0 -2px 0 var(--c); }
+    .actions { display: flex; align-items: center; flex-wrap: wrap; gap: 6px 10px; margin: 10px 0 0; }
+    .pill {
+      padding: 3px 10px; border-radius: 999px; font-size: 12px; font-weight: 600;
+      color: #1d4ed8; border: 1px solid rgba(29, 78, 216, 0.35); background: rgba(29, 78, 216, 0.06);
+    }
+    .pill:hover { background: rgba(29, 78, 216, 0.12); }
+    .pill[aria-pressed="true"] { color: #ffffff; background: #1d4ed8; border-color: #1d4ed8; }
+    .section + .section, .details > * + * { margin-top: 14px; }
     @media (prefers-color-scheme: dark) {
       .card { color: #e6e8eb; background: #1e2227; border-color: rgba(255, 255, 255, 0.12); }
+      .cov-line[data-state="error"] { color: #fecaca; background: rgba(185, 28, 28, 0.18); border-color: rgba(248, 113, 113, 0.35); }
+      .linkish { color: #7aa7ff; }
+      .tag { color: #fde68a; background: rgba(180, 83, 9, 0.35); }
+      .blindspot, .warning { color: #fde68a; background: rgba(180, 83, 9, 0.18); border-color: rgba(252, 211, 77, 0.35); }
+      .meta .outlet { color: #d1d5db; }
+      .meta, .also { color: #9aa3ad; }
+      .meter-dot { box-shadow: 0 0 0 2px #1e2227; }
+      .pill { color: #a5c3ff; border-color: rgba(122, 167, 255, 0.4); background: rgba(122, 167, 255, 0.08); }
+      .pill[aria-pressed="true"] { color: #0b1220; background: #7aa7ff; }
       .cell { opacity: 0.4; }
       .cell[data-marked="true"] { opacity: 1; box-shadow: 0 0 0 2px #1e2227, 0 0 0 3px var(--c); }
       .details { border-top-color: rgba(255, 255, 255, 0.12); }
@@ -141,6 +229,10 @@
   }
 
   function renderRating(view) {
+    if (view.rated === false) {
+      return el("p", { class: "unrated-note muted", "data-newstilt": "unrated" },
+        "Your newstilt server has no rating for this site.");
+    }
     const label = view.bias
       ? el("span", { class: "bias-label", "data-newstilt": "bias-label", "data-label": view.bias.label }, view.bias.text)
       : el("span", { class: "bias-label muted", "data-newstilt": "bias-label", "data-label": "" }, "Bias not rated");
@@ -204,9 +296,204 @@
     return links.childElementCount ? links : null;
   }
 
+  /** A link if `href` is a safe http(s) URL (the view model checked it), else plain text. */
+  function linkOrText(href, text, attributes = {}) {
+    return href ? externalLink(href, text, attributes) : el("span", attributes, text);
+  }
+
+  function segmentsOf(segments, className) {
+    return segments.map((segment) => {
+      const node = el("span", { class: className, "data-group": segment.group, title: `${segment.text}: ${segment.percentText}` });
+      node.style.setProperty("--c", segment.color);
+      node.style.setProperty("--n", String(segment.count));
+      return node;
+    });
+  }
+
+  function distributionLabel(coverage) {
+    return coverage.legend.map((part) => `${part.text} ${part.percentText}`).join(", ");
+  }
+
+  function settingsButton(options) {
+    if (!options.onOpenSettings) return null;
+    const button = el("button", { type: "button", class: "linkish", "data-newstilt": "open-settings" }, "Open settings");
+    button.addEventListener("click", (event) => {
+      event.stopPropagation();
+      options.onOpenSettings();
+    });
+    return button;
+  }
+
+  /** The article's own lean, one line beside the outlet's rating. */
+  function renderLeanLine(view) {
+    const lean = view.lean;
+    if (!lean || lean.state !== "scored") return null;
+    const line = el(
+      "div",
+      { class: "lean-line", "data-newstilt": "lean", "data-label": lean.label, "data-confidence": lean.confidence ?? "",
+        title: "How the article's own text leans, by your server's model" },
+      el("span", { class: "muted" }, "This article:"),
+      el("span", { class: "lean-word", "data-newstilt": "lean-words" }, colorDot(lean.color), lean.words),
+      lean.confidenceText ? el("span", { class: "muted confidence" }, `\u00B7 ${lean.confidenceText}`) : null,
+    );
+    if (lean.warning) line.append(el("span", { class: "warn-mark", title: lean.warning, "aria-label": lean.warning }, "\u26A0"));
+    return line;
+  }
+
+  /** One line about the story's coverage: a small bar and the number of sources, or what went wrong. */
+  function renderCoverageLine(view, options) {
+    const coverage = view.coverage;
+    if (!coverage) return null;
+    const line = el("div", { class: "cov-line", "data-newstilt": "coverage-summary", "data-state": coverage.state });
+    if (coverage.state === "story") {
+      const mini = el("span", { class: "mini", role: "img", "aria-label": distributionLabel(coverage) },
+        ...segmentsOf(coverage.segments, "seg"));
+      line.append(mini, el("span", { class: "cov-count", "data-newstilt": "coverage-count" }, coverage.shortText));
+      if (coverage.blindspot) {
+        line.append(el("span", { class: "tag", "data-newstilt": "blindspot-tag", title: coverage.blindspot.text },
+          `${coverage.blindspot.side} blindspot`));
+      }
+    } else if (coverage.state === "error") {
+      line.setAttribute("data-kind", coverage.kind);
+      line.setAttribute("role", "status");
+      line.append(el("span", { "data-newstilt": "coverage-message" }, coverage.text),
+        coverage.settings ? settingsButton(options) : null);
+    } else {
+      line.classList.add("muted");
+      line.append(el("span", { "data-newstilt": "coverage-message" }, coverage.text));
+    }
+    if (coverage.note) line.append(el("span", { class: "note muted", "data-newstilt": "coverage-note" }, coverage.note));
+    return line;
+  }
+
+  function renderStoryArticle(article) {
+    const item = el("li", { class: "item", "data-newstilt": "article" },
+      linkOrText(article.url, article.title, { class: "headline", "data-newstilt": "headline" }));
+    const meta = el("div", { class: "meta" });
+    if (article.outlet) meta.append(el("span", { class: "outlet", "data-newstilt": "outlet" }, article.outlet));
+    meta.append(article.bias
+      ? el("span", { class: "chip", "data-newstilt": "outlet-bias", "data-label": article.bias.label },
+        colorDot(article.bias.color), article.bias.text)
+      : el("span", { class: "chip", "data-newstilt": "outlet-bias", "data-label": "" }, "Not rated"));
+    item.append(meta);
+    if (article.alsoCarriedBy.length) {
+      const also = el("div", { class: "also", "data-newstilt": "also-carried" }, "Also carried by");
+      article.alsoCarriedBy.forEach((copy, i) => {
+        also.append(linkOrText(copy.url, copy.name + (i < article.alsoCarriedBy.length - 1 ? "," : "")));
+      });
+      item.append(also);
+    }
+    return item;
+  }
+
+  /** The story's coverage: how many sources, the spread, the blindspot, and the other outlets' headlines. */
+  function renderCoverage(view) {
+    const coverage = view.coverage;
+    if (!coverage || coverage.state !== "story") return null;
+    const section = el("section", { class: "section coverage", "data-newstilt": "coverage", "data-story": coverage.storyId },
+      el("h2", {}, "Coverage of this story"),
+      el("p", { class: "count-line", "data-newstilt": "source-count", "data-count": coverage.sourceCount },
+        coverage.countText),
+      el("div", { class: "dist", role: "img", "data-newstilt": "distribution",
+        "aria-label": distributionLabel(coverage) }, ...segmentsOf(coverage.segments, "seg")));
+    const legend = el("div", { class: "legend" });
+    for (const part of coverage.legend) {
+      legend.append(el("span", { class: "share", "data-newstilt": "share", "data-group": part.group,
+        "data-count": part.count, "data-percent": part.percent },
+      colorDot(part.color), `${part.text} `, el("b", {}, part.percentText)));
+    }
+    section.append(legend);
+    if (coverage.unrated) {
+      section.append(el("p", { class: "note muted", "data-newstilt": "unrated-share", "data-count": coverage.unrated.count,
+        "data-percent": coverage.unrated.percent }, `${coverage.unrated.text} (${coverage.unrated.percentText})`));
+    }
+    if (coverage.blindspot) {
+      const details = el("details", { class: "blindspot", "data-newstilt": "blindspot", "data-side": coverage.blindspot.side,
+        title: coverage.blindspot.explanation ?? "" },
+      el("summary", {}, coverage.blindspot.text));
+      if (coverage.blindspot.explanation) details.append(el("p", {}, coverage.blindspot.explanation));
+      section.append(details);
+    }
+    for (const group of coverage.groups) {
+      const heading = el("h3", {}, colorDot(group.color), group.heading,
+        el("span", { class: "muted" }, `\u00B7 ${group.articles.length + group.more}`));
+      const list = el("ul", {}, ...group.articles.map(renderStoryArticle));
+      list.style.setProperty("--c", group.color);
+      const part = el("section", { class: "group", "data-newstilt": "group", "data-group": group.group }, heading, list);
+      if (group.more) part.append(el("p", { class: "more muted" }, `and ${group.more} more`));
+      section.append(part);
+    }
+    if (coverage.storyUrl) {
+      section.append(externalLink(coverage.storyUrl, "See full coverage \u2192", { class: "full", "data-newstilt": "full-coverage" }));
+    }
+    if (coverage.note) section.append(el("p", { class: "note muted" }, coverage.note));
+    return section;
+  }
+
+  function highlightControls(lean, options) {
+    if (!options.onToggleHighlight || !lean.terms.length) return null;
+    const on = Number.isInteger(options.highlights);
+    const button = el("button", { type: "button", class: "pill", "data-newstilt": "highlight", "aria-pressed": String(on) },
+      on ? "Remove highlights" : "Highlight phrases");
+    button.addEventListener("click", (event) => {
+      event.stopPropagation();
+      options.onToggleHighlight();
+    });
+    const actions = el("div", { class: "actions" }, button);
+    if (on) {
+      actions.append(el("span", { class: "muted", "data-newstilt": "highlight-count", "data-count": options.highlights },
+        options.highlights ? `${options.highlights} highlighted in the page` : "None of these phrases is in the page's text"));
+    }
+    return actions;
+  }
+
+  /** The article's lean in full: where it sits, how sure the model is, and the phrases behind it. */
+  function renderLeanDetails(view, options) {
+    const lean = view.lean;
+    if (!lean) return null;
+    const section = el("section", { class: "section", "data-newstilt": "lean-details", "data-state": lean.state },
+      el("h2", {}, "This article's lean"));
+    if (lean.state !== "scored") {
+      section.append(el("p", { class: "muted", "data-newstilt": "lean-none", title: lean.reason ?? "" }, lean.text));
+      return section;
+    }
+    if (lean.score !== null) {
+      const dot = el("span", { class: "meter-dot" });
+      dot.style.setProperty("--x", `${((Math.max(-1, Math.min(1, lean.score)) + 1) / 2) * 100}%`);
+      dot.style.setProperty("--c", lean.color);
+      section.append(
+        el("div", { class: "meter", role: "img", "aria-label": lean.line, "data-newstilt": "lean-meter" }, dot),
+        el("div", { class: "meter-axis", "aria-hidden": "true" }, el("span", {}, "Left"), el("span", {}, "Center"),
+          el("span", {}, "Right")),
+      );
+    }
+    section.append(el("p", { class: "probabilities", "data-newstilt": "lean-summary" },
+      lean.probabilitiesText ? `Model's odds: ${lean.probabilitiesText}` : lean.line));
+    if (lean.warning) section.append(el("p", { class: "warning", "data-newstilt": "lean-warning" }, lean.warning));
+    if (lean.terms.length) {
+      section.append(el("p", { class: "note muted" }, "Phrases that weighed most:"));
+      const terms = el("ul", { class: "terms", "aria-label": "Phrases behind this score" });
+      for (const term of lean.terms.slice(0, 10)) {
+        const chip = el("li", { class: "term", "data-side": term.side, title: `Leans ${term.side}` }, term.term);
+        const color = { left: "#2563eb", center: "#6b7280", right: "#dc2626" }[term.side] ?? "#ca8a04";
+        chip.style.setProperty("--c", color);
+        chip.style.setProperty("--bg", `${color}1f`);
+        terms.append(chip);
+      }
+      section.append(terms);
+    }
+    const controls = highlightControls(lean, options);
+    if (controls) section.append(controls);
+    return section;
+  }
+
   /** The badge's sections, in order. `place` is "summary" (always shown) or "details" (shown on click). */
   const SECTIONS = [
     { id: "rating", place: "summary", render: renderRating },
+    { id: "lean", place: "summary", render: renderLeanLine },
+    { id: "coverage-summary", place: "summary", render: renderCoverageLine },
+    { id: "coverage", place: "details", render: renderCoverage },
+    { id: "lean-details", place: "details", render: renderLeanDetails },
     { id: "raters", place: "details", render: renderRaters },
     { id: "links", place: "details", render: renderLinks },
   ];
@@ -277,7 +564,9 @@
   /**
    * Show the badge for a view: a `<newstilt-badge>` host with an open shadow root, appended to `container`
    * (the document's root element by default). Options: `embedded` (in flow, for the popup), `expanded`,
-   * `onClose` and `onHideSite` callbacks (their controls appear only when given). Returns the host element.
+   * `highlights` (how many phrases are highlighted in the page, or null), and the `onClose`, `onHideSite`,
+   * `onOpenSettings` and `onToggleHighlight` callbacks (their controls appear only when given). Returns the host
+   * element.
    */
   function mount(view, options = {}) {
     const expanded = current?.shadowRoot?.querySelector('[data-newstilt="badge"]')?.getAttribute("data-expanded");
