@@ -1,18 +1,25 @@
 """The extension in a real Chromium, against the real newstilt service.
 
 Debian's /usr/bin/chromium loads the unpacked extension; the service runs as a subprocess on 127.0.0.1 with
-the bundled ratings plus two small rater files (so outlets have several raters); news pages are served at
-their real https addresses by request routing, from tests/resources/browser/. Expected ratings are asked of
-the server's own lookup endpoint, never written down here. Assertions read the badge through its open shadow
-root.
+the bundled ratings plus two small rater files (so outlets have several raters) and a small store of articles
+bulk-imported from tests/resources/browser/coverage-articles.jsonl (one story told by six outlets across the
+spectrum, one told mostly on the right, two on other events); news pages are served at their real https
+addresses by request routing, from tests/resources/browser/. Expected ratings, coverage and lean are asked of
+the server's own endpoints (lookup, analyze), never written down here. Assertions read the badge through its
+open shadow root.
 """
 
 from __future__ import annotations
 
+import html
 import http.client
 import json
+import math
+import os
 import queue
 import re
+import socket
+import string
 import subprocess
 import sys
 import threading
@@ -31,6 +38,12 @@ REPO = Path(__file__).resolve().parents[2]
 EXTENSION = REPO / "extension"
 RESOURCES = REPO / "tests" / "resources" / "browser"
 ARTICLE_HTML = (RESOURCES / "article.html").read_text(encoding="utf-8")
+STORE_FILE = RESOURCES / "coverage-articles.jsonl"
+STORED = {record["id"]: record for record in map(json.loads, STORE_FILE.read_text(encoding="utf-8").splitlines())}
+NEW_PAGE = json.loads((RESOURCES / "coverage-new-page.json").read_text(encoding="utf-8"))
+STORY_TEMPLATE = string.Template((RESOURCES / "story-article.html").read_text(encoding="utf-8"))
+# Another write-up of the mine story, on a site the server does not rate (for "Analyze this page").
+UNRATED_MINE_PAGE = "https://www.example.org/news/2026/10/14/nevada-lithium-mine-approved"
 
 NYT_ARTICLE = "https://www.nytimes.com/2026/11/24/us/politics/senate-stopgap-shutdown.html"
 UNRATED_PAGE = "https://www.example.org/news/2026/11/24/local-council-budget"
@@ -49,6 +62,8 @@ ROUTED_HOSTS = (
 DEFAULT_TITLE = "newstilt"
 UNRATED_TITLE = "newstilt: no rating for this site"
 BADGE = '[data-newstilt="badge"]'
+COVERAGE_LINE = '[data-newstilt="coverage-summary"]'
+GROUPS = ("left", "center", "right", "unrated")
 
 pytestmark = [
     pytest.mark.browser,
@@ -74,9 +89,15 @@ def server(tmp_path_factory):
     for fmt, name in (("mbfc", "mbfc-ratings.json"), ("allsides", "allsides-ratings.csv")):
         args = ["ratings", "import", "--data-dir", str(data_dir), "--format", fmt, str(RESOURCES / name)]
         subprocess.run([*NEWSTILT, *args], cwd=REPO, check=True, capture_output=True, text=True, timeout=60)
+    subprocess.run([*NEWSTILT, "import", str(STORE_FILE), "--data-dir", str(data_dir), "--no-progress"],
+                   cwd=REPO, check=True, capture_output=True, text=True, timeout=120)
+    model_path = data_dir / "models" / "test-model.joblib"
+    _train_tiny_model(model_path)
     stderr = (data_dir / "server.stderr").open("w", encoding="utf-8")
     args = ["serve", "--host", "127.0.0.1", "--port", "0", "--data-dir", str(data_dir), "--no-ingest"]
-    process = subprocess.Popen([*NEWSTILT, *args], cwd=REPO, stdout=subprocess.PIPE, stderr=stderr, text=True)
+    env = {**os.environ, "NEWSTILT_MODEL_PATH": str(model_path)}
+    process = subprocess.Popen([*NEWSTILT, *args], cwd=REPO, stdout=subprocess.PIPE, stderr=stderr, text=True,
+                               env=env)
     lines: queue.Queue = queue.Queue()
     reader = threading.Thread(target=_drain, args=(process.stdout, lines), daemon=True)
     reader.start()
@@ -98,6 +119,12 @@ def server(tmp_path_factory):
         stderr.close()
 
 
+def _train_tiny_model(path: Path) -> bool:
+    """Train a tiny scorer on the store's own articles, if the classifier offers an API for it yet."""
+    # Filled in once classifier.train/save exist; until then the server has no model.
+    return False
+
+
 def api(server: str, path: str, **params) -> dict | None:
     """GET a JSON endpoint of the service; None for a 404."""
     url = server + path.lstrip("/") + (f"?{urllib.parse.urlencode(params)}" if params else "")
@@ -111,12 +138,53 @@ def api(server: str, path: str, **params) -> dict | None:
         raise
 
 
+def analyze(server: str, url: str, page_html: str | None = None) -> dict:
+    """The server's own analysis of a page, as the extension asks for it."""
+    body = json.dumps({"url": url, **({"html": page_html} if page_html else {})}).encode()
+    request = urllib.request.Request(server + "api/v1/analyze", data=body, method="POST",
+                                     headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=30) as response:
+        return json.load(response)
+
+
 def label_text(label: str) -> str:
     """The badge's wording of a scale label: "lean-left" -> "Lean Left"."""
     return " ".join(word.capitalize() for word in label.split("-"))
 
 
+def percent_text(percent: float) -> str:
+    """The badge's rounding of a share: halves up, "<1%" for a sliver."""
+    return "<1%" if 0 < percent < 0.5 else f"{math.floor(percent + 0.5)}%"
+
+
+def story_page(title: str, text: str, site: str, author: str, published: str) -> str:
+    """A news article page for some prose, as the routed hosts serve it."""
+    paragraphs = "\n".join(f"      <p>{html.escape(part)}</p>" for part in text.split("\n\n"))
+    fields = {"title": title, "site": site, "author": author, "published": published}
+    return STORY_TEMPLATE.substitute({k: html.escape(v) for k, v in fields.items()}, paragraphs=paragraphs)
+
+
+def page_for(url: str) -> str:
+    """The HTML served at one of the story URLs (stored articles, the new write-up, the unrated copy)."""
+    for record in STORED.values():
+        if record["url"] == url:
+            return story_page(record["title"], record["text"], record["source"], record["authors"],
+                              record["published"])
+    if url == NEW_PAGE["url"]:
+        return story_page(NEW_PAGE["title"], NEW_PAGE["text"], NEW_PAGE["source"], "Leah Brandt",
+                          NEW_PAGE["published"])
+    if url == UNRATED_MINE_PAGE:
+        return story_page("Lithium mine near Fish Lake Valley approved; tribe plans lawsuit", NEW_PAGE["text"],
+                          "The Example Gazette", "Staff", NEW_PAGE["published"])
+    raise KeyError(url)
+
+
 # -- the browser -------------------------------------------------------------------------------------
+
+
+def _serve(body: str):
+    """A route handler answering with an HTML page."""
+    return lambda route: route.fulfill(status=200, content_type="text/html; charset=utf-8", body=body)
 
 
 @pytest.fixture(scope="module")
@@ -146,6 +214,11 @@ def browser(tmp_path_factory):
                 if context.service_workers
                 else context.wait_for_event("serviceworker")
             )
+            # Nothing leaves the machine: a web address not routed below (nor on 127.0.0.1) is refused.
+            context.route(
+                lambda url: url.startswith(("http:", "https:")) and urllib.parse.urlsplit(url).hostname != "127.0.0.1",
+                lambda route: route.abort(),
+            )
             for host in ROUTED_HOSTS:
                 context.route(
                     f"https://{host}/**",
@@ -153,6 +226,9 @@ def browser(tmp_path_factory):
                         status=200, content_type="text/html; charset=utf-8", body=ARTICLE_HTML
                     ),
                 )
+            # Routed later, so they win over the host-wide routes above.
+            for url in [*(record["url"] for record in STORED.values()), NEW_PAGE["url"], UNRATED_MINE_PAGE]:
+                context.route(lambda candidate, url=url: candidate == url, _serve(page_for(url)))
             yield context, worker
         finally:
             context.close()
@@ -343,26 +419,86 @@ def test_same_document_navigation_into_a_path_scoped_outlet(extension):
     page.close()
 
 
-def test_lookups_send_nothing_to_the_server(extension):
-    worker = extension["worker"]
-    worker.evaluate("""() => {
-        const real = globalThis.fetch;
-        globalThis.newstiltRealFetch = real;
-        globalThis.newstiltTestFetches = [];
-        globalThis.fetch = (resource, init) => {
-            globalThis.newstiltTestFetches.push(String(resource.url ?? resource));
-            return real(resource, init);
-        };
-    }""")
-    try:
+class FetchSpy:
+    """Records the worker's fetches (method and URL) while installed."""
+
+    def __init__(self, worker):
+        self.worker = worker
+
+    def __enter__(self):
+        self.worker.evaluate("""() => {
+            const real = globalThis.fetch;
+            globalThis.newstiltRealFetch = real;
+            globalThis.newstiltTestFetches = [];
+            globalThis.fetch = (resource, init) => {
+                globalThis.newstiltTestFetches.push(`${init?.method ?? "GET"} ${resource.url ?? resource}`);
+                return real(resource, init);
+            };
+        }""")
+        return self
+
+    def fetches(self) -> list[str]:
+        return self.worker.evaluate("globalThis.newstiltTestFetches")
+
+    def __exit__(self, *exc):
+        self.worker.evaluate("() => { globalThis.fetch = globalThis.newstiltRealFetch; }")
+
+
+def clear_analysis_cache(ext) -> None:
+    ext["worker"].evaluate("(chrome.storage.session ?? chrome.storage.local).clear()")
+
+
+def set_coverage(ext, enabled: bool) -> None:
+    """Switch "Show coverage on rated news sites" in the options page, as a reader would."""
+    options = ext["context"].new_page()
+    options.goto(ext["base"] + "pages/options.html")
+    expect(options.locator("#server-url")).to_have_value(ext["server"].rstrip("/"))
+    options.set_checked("#coverage-enabled", enabled)
+    options.click("#save")
+    expect(options.locator("#save-status")).to_have_text("Saved; ratings downloaded.")
+    options.close()
+
+
+def wait_for_coverage(page) -> str:
+    """Wait until the badge's coverage line has an answer (not "looking"); returns its state."""
+    line = page.locator(COVERAGE_LINE)
+    expect(line).to_be_visible()
+    expect(line).not_to_have_attribute("data-state", "loading", timeout=30_000)
+    return line.get_attribute("data-state")
+
+
+def test_only_rated_article_pages_are_sent_and_only_for_analysis(extension):
+    """Outlet lookups stay in the browser. An article on a rated site goes to /api/v1/analyze, once (reopening it
+    is answered from the cache); unrated pages and a site's home page never are; with coverage off, nothing is."""
+    analyze_url = "POST " + extension["server"] + "api/v1/analyze"
+    home = "https://www.nytimes.com/"
+    clear_analysis_cache(extension)
+    with FetchSpy(extension["worker"]) as spy:
         page, tab_id = open_tab(extension)
-        for url in (NYT_ARTICLE, UNRATED_PAGE, PATH_SCOPED_PAGE):
+        for url, coverage in ((NYT_ARTICLE, True), (UNRATED_PAGE, False), (home, False),
+                              (PATH_SCOPED_PAGE, True), (NYT_ARTICLE, True)):
             page.goto(url)
             wait_for_lookup(extension, tab_id)
-        assert worker.evaluate("globalThis.newstiltTestFetches") == []
-        page.close()
-    finally:
-        worker.evaluate("() => { globalThis.fetch = globalThis.newstiltRealFetch; }")
+            if coverage:
+                wait_for_coverage(page)
+            elif url == home:
+                expect(page.locator(BADGE)).to_be_visible()
+                expect(page.locator(COVERAGE_LINE)).to_have_count(0)
+        assert spy.fetches() == [analyze_url, analyze_url], "one per article page; the second visit is cached"
+
+        set_coverage(extension, False)
+        try:
+            clear_analysis_cache(extension)
+            for url in (NYT_ARTICLE, PATH_SCOPED_PAGE):
+                page.goto(url)
+                wait_for_lookup(extension, tab_id)
+                expect(page.locator(BADGE)).to_be_visible()
+                expect(page.locator(COVERAGE_LINE)).to_have_count(0)
+            table_download = "GET " + extension["server"] + "api/v1/sources"  # saving the options does that
+            assert [fetch for fetch in spy.fetches() if fetch != table_download] == [analyze_url, analyze_url]
+        finally:
+            set_coverage(extension, True)
+    page.close()
 
 
 def test_hiding_a_site_and_showing_it_again(extension):
@@ -483,3 +619,283 @@ def test_matching_agrees_with_the_server(extension):
     ]
     assert not disagreements
     assert sum(key is not None for key in remote) > len(sample)
+
+
+# -- coverage and the article's lean ------------------------------------------------------------------
+
+
+def shadow_links(page) -> list[dict]:
+    """Every link in the badge's shadow root."""
+    return page.evaluate("""() => [...document.querySelector('newstilt-badge').shadowRoot.querySelectorAll('a')]
+        .map((a) => ({href: a.getAttribute('href'), target: a.target, rel: a.rel, text: a.textContent}))""")
+
+
+def assert_coverage_matches(page, ext, expected: dict) -> None:
+    """The expanded badge shows the story exactly as the server's analysis has it."""
+    story = expected["story"]
+    coverage = page.locator('[data-newstilt="coverage"]')
+    expect(coverage).to_have_attribute("data-story", str(story["id"]))
+    count = page.locator('[data-newstilt="source-count"]')
+    expect(count).to_have_attribute("data-count", str(story["source_count"]))
+    sources = story["source_count"]
+    expect(count).to_have_text(f"Covered by {sources} source{'' if sources == 1 else 's'}")
+    for side in ("left", "center", "right"):
+        share = page.locator(f'[data-newstilt="share"][data-group="{side}"]')
+        part = story["distribution"][side]
+        expect(share).to_have_attribute("data-count", str(part["count"]))
+        expect(share).to_have_attribute("data-percent", str(part["percent"]).removesuffix(".0"))
+        expect(share).to_have_text(f"{side.capitalize()} {percent_text(part['percent'])}")
+    segments = page.locator('[data-newstilt="distribution"] .seg')
+    expect(segments).to_have_count(sum(1 for g in GROUPS if story["distribution"][g]["count"]))
+    blindspot = page.locator('[data-newstilt="blindspot"]')
+    if story["blindspot"]["side"]:
+        expect(blindspot).to_have_attribute("data-side", story["blindspot"]["side"])
+        expect(blindspot.locator("summary")).to_have_text(
+            f"Blindspot: the {story['blindspot']['side']} is missing this story")
+    else:
+        expect(blindspot).to_have_count(0)
+
+    shown = page.evaluate("""() => [...document.querySelector('newstilt-badge').shadowRoot
+        .querySelectorAll('[data-newstilt="group"]')].map((group) => ({
+            group: group.dataset.group,
+            articles: [...group.querySelectorAll('[data-newstilt="article"]')].map((item) => ({
+                title: item.querySelector('[data-newstilt="headline"]').textContent,
+                href: item.querySelector('[data-newstilt="headline"]').getAttribute('href'),
+                outlet: item.querySelector('[data-newstilt="outlet"]')?.textContent ?? null,
+                bias: item.querySelector('[data-newstilt="outlet-bias"]').dataset.label,
+            })),
+        }))""")
+    wanted = [
+        {"group": group, "articles": [
+            {"title": a["title"], "href": a["url"], "outlet": a["outlet"]["name"] if a["outlet"] else None,
+             "bias": a["outlet"]["bias"]["label"] if a["outlet"] and a["outlet"]["bias"] else ""}
+            for a in story["articles"][group]]}
+        for group in GROUPS if story["articles"][group]
+    ]
+    assert shown == wanted
+    expect(page.locator('[data-newstilt="full-coverage"]')).to_have_attribute(
+        "href", f"{ext['server']}stories/{story['id']}")
+
+    links = shadow_links(page)
+    assert links, "the panel has links"
+    for link in links:
+        assert urllib.parse.urlsplit(link["href"]).scheme in ("http", "https"), link
+        assert link["target"] == "_blank" and set(link["rel"].split()) == {"noopener", "noreferrer"}, link
+
+
+@pytest.mark.parametrize("record", ["mine-nyt", "audit-fox"], ids=["across-the-spectrum", "one-sided"])
+def test_coverage_of_a_stored_article(extension, tmp_path, record):
+    url = STORED[record]["url"]
+    expected = analyze(extension["server"], url)
+    assert expected["article"]["stored"] and expected["story"], "the fixture's article is stored in a story"
+    assert url not in [a["url"] for side in expected["story"]["articles"].values() for a in side]
+    page, _ = open_tab(extension)
+    page.goto(url)
+    assert wait_for_coverage(page) == "story"
+    sources = expected["story"]["source_count"]
+    expect(page.locator('[data-newstilt="coverage-count"]')).to_have_text(f"{sources} sources")
+    badge = page.locator(BADGE)
+    badge.screenshot(path=tmp_path / f"coverage-{record}-collapsed.png")
+    page.locator('[data-newstilt="toggle"]').click()
+    assert_coverage_matches(page, extension, expected)
+    if expected["story"]["blindspot"]["side"]:
+        page.locator('[data-newstilt="blindspot"] summary').click()
+        expect(page.locator('[data-newstilt="blindspot"] p')).to_have_text(
+            expected["story"]["blindspot"]["explanation"])
+    page.set_viewport_size({"width": 1100, "height": 1400})
+    badge.screenshot(path=tmp_path / f"coverage-{record}-expanded.png")
+    page.screenshot(path=tmp_path / f"coverage-{record}-page.png")
+    print(f"\ncoverage screenshots in {tmp_path}")
+    page.close()
+
+
+def test_a_new_page_about_the_story_finds_it(extension):
+    """A write-up the server has never stored, on a rated outlet, is matched to the stored story."""
+    stored = analyze(extension["server"], STORED["mine-nyt"]["url"])["story"]
+    expected = analyze(extension["server"], NEW_PAGE["url"], page_for(NEW_PAGE["url"]))
+    assert expected["article"]["stored"] is False
+    assert expected["story"] and expected["story"]["id"] == stored["id"], "the server matches it to the story"
+    assert api(extension["server"], "api/v1/sources/lookup", url=NEW_PAGE["url"]), "on a rated outlet"
+    page, _ = open_tab(extension)
+    page.goto(NEW_PAGE["url"])
+    assert wait_for_coverage(page) == "story"
+    page.locator('[data-newstilt="toggle"]').click()
+    assert_coverage_matches(page, extension, expected)
+    page.close()
+
+
+def test_an_article_about_something_else_has_no_coverage(extension):
+    expected = analyze(extension["server"], NYT_ARTICLE, ARTICLE_HTML)
+    others = [a for side in (expected["story"] or {"articles": {}})["articles"].values() for a in side]
+    assert not others
+    page, _ = open_tab(extension)
+    page.goto(NYT_ARTICLE)
+    assert wait_for_coverage(page) == "none"
+    expect(page.locator(COVERAGE_LINE)).to_have_text("No other coverage found yet")
+    page.close()
+
+
+def test_an_unreachable_server_is_said_plainly(extension):
+    """The configured server stops answering: the badge keeps the cached rating and says it cannot reach it."""
+    worker = extension["worker"]
+    with socket.socket() as probe:  # a port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        dead = f"http://127.0.0.1:{probe.getsockname()[1]}"
+    settings = worker.evaluate("chrome.storage.local.get('settings').then(({settings}) => settings)")
+    worker.evaluate("(settings) => chrome.storage.local.set({settings})", {**settings, "serverUrl": dead})
+    try:
+        page, _ = open_tab(extension)
+        page.goto(STORED["mine-guardian"]["url"])
+        assert wait_for_coverage(page) == "error"
+        line = page.locator(COVERAGE_LINE)
+        expect(line).to_have_attribute("data-kind", "unreachable")
+        expect(line.locator('[data-newstilt="coverage-message"]')).to_have_text(
+            f"Can't reach your newstilt server at {dead}.")
+        expect(page.locator('[data-newstilt="name"]')).to_have_text("The Guardian")
+        with extension["context"].expect_page() as opened:
+            line.locator('[data-newstilt="open-settings"]').click()
+        options = opened.value
+        options.wait_for_load_state()
+        assert options.url == extension["base"] + "pages/options.html"
+        options.close()
+        page.close()
+    finally:
+        worker.evaluate("(settings) => chrome.storage.local.set({settings})", settings)
+
+
+def lean_words(label: str, score: float | None) -> str:
+    """The badge's words for an article's lean (lib/analysis.js leanWords)."""
+    if label == "center":
+        return "Center"
+    strong = score is not None and abs(score) >= 0.6
+    return label.capitalize() if strong else f"Lean {label.capitalize()}"
+
+
+def test_the_articles_own_lean(extension, tmp_path):
+    url = STORED["mine-breitbart"]["url"]
+    lean = analyze(extension["server"], url)["lean"]
+    page, _ = open_tab(extension)
+    page.goto(url)
+    wait_for_coverage(page)
+    page.locator('[data-newstilt="toggle"]').click()
+    details = page.locator('[data-newstilt="lean-details"]')
+    if not lean or lean.get("model") is None:
+        expect(page.locator('[data-newstilt="lean"]')).to_have_count(0)
+        if lean:
+            expect(details.locator('[data-newstilt="lean-none"]')).to_have_text(
+                "No article model installed on your server")
+        page.close()
+        return
+    line = page.locator('[data-newstilt="lean"]')
+    if lean.get("label") is None:
+        expect(line).to_have_count(0)
+        expect(details).to_have_attribute("data-state", "unscored")
+        page.close()
+        return
+    text = f"This article: {lean_words(lean['label'], lean.get('score'))}"
+    if lean.get("confidence") is not None:
+        text += f" \u00b7 {math.floor(lean['confidence'] * 100 + 0.5)}% confident"
+    expect(line).to_have_text(text)
+    expect(line).to_have_attribute("data-label", lean["label"])
+    if lean.get("warning"):
+        expect(details.locator('[data-newstilt="lean-warning"]')).to_have_text(lean["warning"])
+    page.locator(BADGE).screenshot(path=tmp_path / "lean-expanded.png")
+    page.close()
+
+
+INNER_TEXT = "document.body.innerText"
+BODY_HTML = "document.body.innerHTML"
+TEXT_NODES = """() => { const w = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT); let n = 0;
+    while (w.nextNode()) n++; return n; }"""
+MARKS = "mark[data-newstilt-highlight]"
+
+
+def test_highlighting_phrases_leaves_the_page_as_it_was(extension, tmp_path):
+    """The highlighter, in the page: marks whole words in the article only, and removing them restores the
+    page exactly (same text, same nodes). Then the badge's own button, when the server has a model."""
+    url = STORED["mine-guardian"]["url"]
+    page, _ = open_tab(extension)
+    page.goto(url)
+    wait_for_coverage(page)
+    before = page.evaluate(f"() => [{INNER_TEXT}, {BODY_HTML}, ({TEXT_NODES})()]")
+
+    # The highlighter itself, loaded into the page's own world, with terms known to be in the text.
+    page.add_script_tag(path=str(EXTENSION / "ui" / "highlight.js"))
+    terms = [{"term": "groundwater", "side": "left"}, {"term": "Pine Creek Tribal Council", "side": "left"},
+             {"term": "Halvorsen", "side": "right"}, {"term": "jobs", "side": "right"}]
+    made = page.evaluate("(terms) => NewstiltHighlight.highlight(terms)", terms)
+    marks = page.locator(MARKS)
+    assert made == marks.count() >= 4
+    texts = {t.lower() for t in marks.all_text_contents()}
+    assert texts <= {"groundwater", "pine creek tribal council", "halvorsen", "jobs"}
+    assert page.evaluate(f"document.querySelectorAll('header {MARKS}, input {MARKS}').length") == 0
+    assert page.evaluate("document.querySelector('input').value").endswith("groundwater and jobs")
+    style = page.evaluate(f"getComputedStyle(document.querySelector('{MARKS}')).backgroundColor")
+    assert style not in ("rgba(0, 0, 0, 0)", "transparent"), "page CSS cannot hide the marks"
+    assert page.evaluate(INNER_TEXT) == before[0]
+    assert page.evaluate("NewstiltHighlight.remove()") == made
+    assert page.evaluate(f"() => [{INNER_TEXT}, {BODY_HTML}, ({TEXT_NODES})()]") == before
+
+    lean = analyze(extension["server"], url)["lean"]
+    if not lean or lean.get("model") is None or not lean.get("explanation"):
+        expect(page.locator('[data-newstilt="highlight"]')).to_have_count(0)
+        page.close()
+        return
+    page.locator('[data-newstilt="toggle"]').click()
+    button = page.locator('[data-newstilt="highlight"]')
+    expect(button).to_have_text("Highlight phrases")
+    button.click()
+    expect(button).to_have_text("Remove highlights")
+    count = int(page.locator('[data-newstilt="highlight-count"]').get_attribute("data-count"))
+    assert count == marks.count() <= 200
+    page.screenshot(path=tmp_path / "highlighted-page.png")
+    assert page.evaluate(INNER_TEXT) == before[0]
+    button.click()
+    expect(button).to_have_text("Highlight phrases")
+    assert marks.count() == 0
+    assert page.evaluate(f"() => [{INNER_TEXT}, {BODY_HTML}, ({TEXT_NODES})()]") == before
+    page.close()
+
+
+def test_analyze_this_page_from_the_popup(extension, tmp_path):
+    """On a site the server does not rate there is no badge until the reader asks; then the badge shows the
+    story's coverage there and in the popup."""
+    assert api(extension["server"], "api/v1/sources/lookup", url=UNRATED_MINE_PAGE) is None
+    expected = analyze(extension["server"], UNRATED_MINE_PAGE, page_for(UNRATED_MINE_PAGE))
+    assert expected["outlet"] is None and expected["story"]
+    page, tab_id = open_tab(extension)
+    page.goto(UNRATED_MINE_PAGE)
+    assert wait_for_lookup(extension, tab_id)["title"] == UNRATED_TITLE
+    assert badge_hosts(page) == 0
+
+    popup = extension["context"].new_page()
+    popup.goto(extension["base"] + f"pages/popup.html?tab={tab_id}")
+    expect(popup.locator("#outlet-empty")).to_have_text("newstilt has no rating for example.org.")
+    popup.click("#analyze")
+    expect(popup.locator('[data-newstilt="coverage"]')).to_have_attribute("data-story", str(expected["story"]["id"]))
+    expect(popup.locator('[data-newstilt="name"]')).to_have_text("example.org")
+    expect(popup.locator('[data-newstilt="unrated"]')).to_be_visible()
+    popup.screenshot(path=tmp_path / "popup-analyzed.png", full_page=True)
+    popup.close()
+
+    expect(page.locator(BADGE)).to_be_visible()
+    assert wait_for_coverage(page) == "story"
+    page.locator('[data-newstilt="toggle"]').click()
+    assert_coverage_matches(page, extension, expected)
+    page.close()
+
+
+def test_popup_shows_the_coverage_of_the_current_tab(extension):
+    url = STORED["mine-reuters"]["url"]
+    expected = analyze(extension["server"], url)
+    page, tab_id = open_tab(extension)
+    page.goto(url)
+    wait_for_coverage(page)
+    popup = extension["context"].new_page()
+    popup.goto(extension["base"] + f"pages/popup.html?tab={tab_id}")
+    expect(popup.locator('[data-newstilt="coverage"]')).to_have_attribute("data-story", str(expected["story"]["id"]))
+    sources = expected["story"]["source_count"]
+    expect(popup.locator('[data-newstilt="coverage-count"]')).to_have_text(f"{sources} sources")
+    expect(popup.locator('[data-newstilt="name"]')).to_have_text(expected["outlet"]["outlet"]["name"])
+    popup.close()
+    page.close()
