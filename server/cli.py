@@ -53,7 +53,30 @@ def open_store(settings: Settings):
 
 
 class NewstiltGroup(click.Group):
-    """Turns the project's own errors into a clear message and exit status 1, never a traceback."""
+    """Turns the project's own errors into a clear message and exit status 1, never a traceback.
+
+    ``train`` and ``evaluate`` are loaded on first use: they import scikit-learn, which every other command
+    (``serve`` among them) can do without.
+    """
+
+    LAZY = {"train": "Train the article scorer and save it with its metadata.",
+            "evaluate": "Outlet-grouped evaluation of the article scorer."}
+
+    def list_commands(self, ctx):
+        return sorted({*super().list_commands(ctx), *self.LAZY})
+
+    def get_command(self, ctx, name):
+        command = super().get_command(ctx, name)
+        if command is None and name in self.LAZY:
+            command = _classifier_command(name)
+            self.add_command(command, name)
+        return command
+
+    def format_commands(self, ctx, formatter):
+        rows = [(name, self.LAZY.get(name) or self.commands[name].get_short_help_str(limit=70))
+                for name in self.list_commands(ctx)]
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
 
     def invoke(self, ctx):
         try:
@@ -354,3 +377,47 @@ def import_articles(settings: Settings, file: Path, progress: bool):
 
     counts = import_jsonl(store, file, clusterer=Clusterer(store), outlet_for=outlet_for, progress=progress)
     click.echo(", ".join(f"{value} {name}" for name, value in counts.items()))
+
+
+# -- the article scorer ---------------------------------------------------------------------------------
+
+
+def _with_service_settings(command: click.Command) -> click.Command:
+    """A classifier command that honours ``--data-dir``/``--database-url``/``NEWSTILT_*`` like every other:
+    the model path and the store's labelled articles reach it through ``ctx.obj``."""
+    command.params.extend([
+        click.Option(["--data-dir"], type=click.Path(file_okay=False, path_type=Path), default=None,
+                     help="Where the database and models live [env NEWSTILT_DATA_DIR]."),
+        click.Option(["--database-url"], default=None, metavar="URL",
+                     help="The store to train on with --from-store [env NEWSTILT_DATABASE_URL]."),
+    ])
+    original = command.callback
+
+    def callback(data_dir=None, database_url=None, **kwargs):
+        try:
+            settings = Settings.from_env(data_dir=data_dir, database_url=database_url)
+        except ValueError as exc:
+            raise click.UsageError(str(exc)) from None
+
+        def iter_store_records():
+            from .ratings import Ratings
+            from .training import store_records
+
+            store = open_store(settings)
+            return store_records(store, Ratings(store).index())
+
+        ctx = click.get_current_context()
+        ctx.obj = {**(ctx.obj or {}), "settings": settings, "model_path": settings.resolved_model_path,
+                   "iter_store_records": iter_store_records}
+        settings.resolved_model_path.parent.mkdir(parents=True, exist_ok=True)
+        return original(**kwargs)
+
+    command.callback = callback
+    return command
+
+
+def _classifier_command(name: str) -> click.Command:
+    from classifier import cli as classifier_cli
+
+    command = {"train": classifier_cli.train_command, "evaluate": classifier_cli.evaluate_command}[name]
+    return _with_service_settings(command)
