@@ -124,6 +124,19 @@ function parseStory(story) {
   };
 }
 
+/** "short_text: only 40 words were scored" -> "Only 40 words were scored": the classifier's code dropped. */
+function warningSentence(value) {
+  const sentence = text(value)?.replace(/^[a-z_]+:\s*/, "");
+  return sentence ? sentence.charAt(0).toUpperCase() + sentence.slice(1) : null;
+}
+
+/** The model's warnings as one text: a `warning` string, or the sentences of a `warnings` list. */
+function leanWarning(lean) {
+  const list = Array.isArray(lean.warnings) ? lean.warnings : [lean.warning];
+  const sentences = list.map(warningSentence).filter(Boolean);
+  return sentences.length ? sentences.map((s) => (/[.!?]$/.test(s) ? s : `${s}.`)).join(" ") : null;
+}
+
 function parseLean(lean) {
   if (!lean || typeof lean !== "object") return null;
   const explanation = Array.isArray(lean.explanation) ? lean.explanation : [];
@@ -136,8 +149,9 @@ function parseLean(lean) {
     probabilities: Object.fromEntries(
       ["left", "center", "right"].map((side) => [side, finite(probabilities[side])]),
     ),
-    warning: text(lean.warning),
-    reason: text(lean.reason),
+    warning: leanWarning(lean),
+    // The server's sentence when it has no model; the classifier's `message` (its `reason` is then a code).
+    reason: text(lean.message) ?? text(lean.reason),
     terms: explanation
       .filter((item) => item && typeof item === "object" && text(item.term))
       .slice(0, MAX_TERMS)
@@ -274,7 +288,7 @@ export function leanView(lean) {
   }
   const words = leanWords(lean.label, lean.score);
   if (!words) {
-    return { state: "unscored", text: "This article's lean could not be scored", reason: lean.reason ?? lean.warning };
+    return { state: "unscored", text: "This article's lean could not be scored", reason: lean.reason };
   }
   const confidence = lean.confidence === null ? null : Math.round(Math.max(0, Math.min(1, lean.confidence)) * 100);
   const confidenceText = confidence === null ? null : `${confidence}% confident`;

@@ -179,6 +179,18 @@ describe("leanView", () => {
     assert.equal(view.warning, "Short text: low confidence.");
   });
 
+  test("the classifier's warnings list and message", () => {
+    const lean = { model: { version: "1" }, label: "right", score: 0.2, confidence: 0.5, explanation: [],
+      warnings: ["short_text: only 40 words were scored; treat the figure as weak evidence", "truncated: only the first 100 characters"] };
+    assert.equal(leanView(parseAnalysis({ story: null, lean }).lean).warning,
+      "Only 40 words were scored; treat the figure as weak evidence. Only the first 100 characters.");
+    const refused = { model: { version: "1" }, label: null, reason: "not_english", message: "Not scored: not English.",
+      warnings: [] };
+    const view = leanView(parseAnalysis({ story: null, lean: refused }).lean);
+    assert.equal(view.state, "unscored");
+    assert.equal(view.reason, "Not scored: not English.");
+  });
+
   test("no model, no label, nothing at all", () => {
     const none = leanView(parseAnalysis({ story: null, lean: { model: null, reason: "no model installed at /x" } }).lean);
     assert.equal(none.state, "no-model");

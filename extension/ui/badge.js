@@ -333,7 +333,9 @@
       { class: "lean-line", "data-newstilt": "lean", "data-label": lean.label, "data-confidence": lean.confidence ?? "",
         title: "How the article's own text leans, by your server's model" },
       el("span", { class: "muted" }, "This article:"),
+      " ", // read as text (and by screen readers) with the spaces the flex gaps draw
       el("span", { class: "lean-word", "data-newstilt": "lean-words" }, colorDot(lean.color), lean.words),
+      lean.confidenceText ? " " : null,
       lean.confidenceText ? el("span", { class: "muted confidence" }, `\u00B7 ${lean.confidenceText}`) : null,
     );
     if (lean.warning) line.append(el("span", { class: "warn-mark", title: lean.warning, "aria-label": lean.warning }, "\u26A0"));
@@ -350,7 +352,7 @@
         ...segmentsOf(coverage.segments, "seg"));
       line.append(mini, el("span", { class: "cov-count", "data-newstilt": "coverage-count" }, coverage.shortText));
       if (coverage.blindspot) {
-        line.append(el("span", { class: "tag", "data-newstilt": "blindspot-tag", title: coverage.blindspot.text },
+        line.append(" ", el("span", { class: "tag", "data-newstilt": "blindspot-tag", title: coverage.blindspot.text },
           `${coverage.blindspot.side} blindspot`));
       }
     } else if (coverage.state === "error") {
@@ -455,6 +457,10 @@
       el("h2", {}, "This article's lean"));
     if (lean.state !== "scored") {
       section.append(el("p", { class: "muted", "data-newstilt": "lean-none", title: lean.reason ?? "" }, lean.text));
+      // Why a model gave no label is for the reader; why there is no model is for the server's operator.
+      if (lean.state === "unscored" && lean.reason) {
+        section.append(el("p", { class: "note muted", "data-newstilt": "lean-reason" }, lean.reason));
+      }
       return section;
     }
     if (lean.score !== null) {
