@@ -177,7 +177,8 @@ export function parseAnalysis(body) {
     url: text(body.url),
     outlet: outlet && typeof outlet === "object" && text(outlet.domain) ? outlet : null,
     article: article
-      ? { title: text(article.title), stored: article.stored === true, textLength: count(article.text_length) }
+      ? { title: text(article.title), stored: article.stored === true, textLength: count(article.text_length),
+        error: text(article.error) }
       : null,
     story: parseStory(body.story),
     lean: parseLean(body.lean),
@@ -212,13 +213,17 @@ function hostOf(href) {
 /**
  * The coverage section's view of a parsed analysis:
  *   {state: "story", sourceCount, countText, shortText, segments, legend, unrated, blindspot, groups, storyUrl}
- *   {state: "none", text}  no story, or a story with no other article
+ *   {state: "none", text, detail?}  no story, a story with no other article, or no article in the page
  * Segments are sized by outlet count; percentages are the server's (of all the story's outlets, unrated
  * included), shown rounded.
  */
 export function coverageView(analysis, { serverUrl } = {}) {
   const story = analysis?.story;
   const none = { state: "none", text: "No other coverage found yet" };
+  if (!story && analysis?.article?.error) {
+    // The server could not read an article out of the page (not HTML, no text): say so, its words on hover.
+    return { state: "none", text: "Your newstilt server found no article in this page", detail: analysis.article.error };
+  }
   if (!story) return none;
   const groups = GROUPS.map((group) => ({
     group,

@@ -141,6 +141,15 @@ describe("coverageView", () => {
     assert.equal(view2.storyUrl, `${SERVER}/stories/7`);
   });
 
+  test("a page the server found no article in", () => {
+    const answer = { story: null, article: { id: null, title: "", text_length: 0, stored: false,
+      error: "no article text found in the page at https://x.example/a" } };
+    const view = coverageView(parseAnalysis(answer));
+    assert.equal(view.state, "none");
+    assert.equal(view.text, "Your newstilt server found no article in this page");
+    assert.match(view.detail, /no article text found/);
+  });
+
   test("percentages and story links", () => {
     assert.equal(percentText(33.3), "33%");
     assert.equal(percentText(16.7), "17%");

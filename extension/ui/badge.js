@@ -362,7 +362,7 @@
         coverage.settings ? settingsButton(options) : null);
     } else {
       line.classList.add("muted");
-      line.append(el("span", { "data-newstilt": "coverage-message" }, coverage.text));
+      line.append(el("span", { "data-newstilt": "coverage-message", title: coverage.detail ?? null }, coverage.text));
     }
     if (coverage.note) line.append(el("span", { class: "note muted", "data-newstilt": "coverage-note" }, coverage.note));
     return line;
