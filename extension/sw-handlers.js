@@ -25,8 +25,10 @@ function pageUrlOf(message, sender) {
 }
 
 /**
- * Whether a page's address and HTML may go to the server: the reader asked (the popup's "Analyze this page"),
- * or it is an article page of a rated site with the badge and coverage on.
+ * Whether a page's address and HTML may go to the server: the reader asked (the popup's "Analyze this page",
+ * relayed by the content script as `requested`; believed, since at worst a content script sends its own page,
+ * which it already has, to the reader's own server), or it is an article page of a rated site with the badge
+ * and coverage on.
  */
 function mayAnalyze(url, page, message) {
   return message.requested === true || (page.coverage && looksLikeArticle(url, message.hints ?? {}));
