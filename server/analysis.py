@@ -48,6 +48,7 @@ def analyze(services, url, *, html: str | None = None, title: str | None = None)
             if stored.story_id is not None:
                 result["story"] = story_payload(conn, stored.story_id, index, services.blindspot_rule,
                                                 exclude_url=stored.url)
+                result["story"]["includes_this_page"] = True
                 result["match"] = {"score": stored.match_score, "stored": True}
             text, headline = stored.text, stored.title
         elif extracted is not None:
@@ -58,6 +59,7 @@ def analyze(services, url, *, html: str | None = None, title: str | None = None)
             assignment = services.clusterer.match(conn, headline, text, extracted.published)
             if assignment is not None:
                 result["story"] = story_payload(conn, assignment.story_id, index, services.blindspot_rule)
+                result["story"]["includes_this_page"] = False
                 result["match"] = {"score": round(assignment.score, 4), "shared_terms": list(assignment.shared_terms),
                                    "time_gap_hours": assignment.time_gap_hours, "stored": False}
         else:

@@ -67,13 +67,13 @@ class Services:
     @cached_property
     def _model(self):
         """(model, None) or (None, reason). Loaded once, lazily, only from the configured path."""
-        from classifier import load
-        from classifier.errors import ModelError
-
         path = Path(self.config["MODEL_PATH"])
         if not path.exists():
             return None, (f"no model installed at {path}; train one with 'newstilt train --data FILE' "
                           "or 'newstilt train --from-store'")
+        from classifier import load
+        from classifier.errors import ModelError
+
         try:
             return load(path), None
         except ModelError as exc:

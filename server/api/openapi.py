@@ -76,6 +76,8 @@ SCHEMAS = {
         "id": {"type": "integer"}, "title": {"type": "string"},
         "first_published": {"type": ["string", "null"]}, "last_published": {"type": ["string", "null"]},
         "article_count": {"type": "integer"}, "source_count": {"type": "integer"},
+        "includes_this_page": {"type": "boolean", "description": "In analyze: whether the counts include the "
+                               "analysed page (stored) or not (a new page matched to the story)"},
         "distribution": _ref("Distribution"), "blindspot": _ref("Blindspot"),
         "articles": {"type": "object", "description": "Articles grouped by side: left, center, right, unrated",
                      "additionalProperties": {"type": "array", "items": _ref("StoryArticle")}}}},
