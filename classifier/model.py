@@ -1,0 +1,399 @@
+"""Build, train, predict and explain: one scikit-learn ``Pipeline`` of built-in steps.
+
+The fitted pipeline is ``counts`` (:class:`~sklearn.feature_extraction.text.CountVectorizer` with a fixed
+vocabulary) -> ``tfidf`` (:class:`~sklearn.feature_extraction.text.TfidfTransformer`) -> ``clf``
+(:class:`~sklearn.linear_model.LogisticRegression`). It reads *neutralised* documents (see
+:mod:`classifier.data`); the neutralisation is plain code run before the pipeline, identically when training
+and scoring.
+
+Training does in plain code what no built-in step does, and hands the result to the built-in steps as
+parameters: the vocabulary keeps only terms used by enough *outlets* (a word only one or two outlets use
+identifies the outlet, not the slant), and every article is weighted ``1 / n_outlet_articles ** power`` so the
+few outlets with thousands of articles do not decide what the model learns.
+"""
+from __future__ import annotations
+
+import logging
+import time
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.feature_extraction.text import CountVectorizer, TfidfTransformer
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import Pipeline
+
+from .data import (
+    LABELS,
+    ORDINAL,
+    TOKEN_PATTERN,
+    TOKEN_RE,
+    clean_records,
+    compose,
+    english_ratio,
+    fingerprint,
+    kept_segments,
+    neutralise,
+)
+from .errors import TrainingDataError
+
+LOGGER = logging.getLogger(__name__)
+
+#: Identifies the layout of the pickle and its metadata; bump it when either changes.
+FORMAT = "newstilt-classifier/1"
+
+#: The parameters :func:`train` uses unless told otherwise; the table in ``MODEL_CARD.md`` says why.
+DEFAULT_PARAMS: dict = {
+    "ngram_max": 2,  # word 1..n-grams
+    "min_df": 5,  # a term must occur in this many training articles...
+    "max_df": 0.5,  # ...and in at most this share of them
+    "min_outlets": 5,  # ...and be used by at least this many distinct outlets
+    "sublinear_tf": True,  # 1 + log(tf)
+    "C": 1.0,  # inverse L2 strength of the logistic regression
+    "class_weight": None,  # or "balanced"
+    "outlet_weight_power": 1.0,  # sample weight 1 / n_outlet_articles ** power (0 = every article alike)
+    "max_iter": 1000,
+}
+
+#: Word tokens below this count: still scored, with a warning that the figure means little.
+SHORT_WORDS = 50
+#: Documents of at least ``LANGUAGE_MIN_WORDS`` words whose share of English function words is below
+#: ``ENGLISH_MIN_RATIO`` are refused as not English (English news prose sits around 0.35-0.5).
+LANGUAGE_MIN_WORDS = 20
+ENGLISH_MIN_RATIO = 0.15
+
+
+def resolve_params(params: dict | None) -> dict:
+    """``DEFAULT_PARAMS`` updated with ``params``; unknown keys are an error, not a silent no-op."""
+    merged = dict(DEFAULT_PARAMS)
+    for key, value in (params or {}).items():
+        if key not in DEFAULT_PARAMS:
+            raise ValueError(f"unknown classifier parameter {key!r}; known: {', '.join(DEFAULT_PARAMS)}")
+        merged[key] = value
+    return merged
+
+
+def outlet_weights(domains: Sequence[str], power: float) -> np.ndarray:
+    """Per-article sample weights ``1 / n ** power`` (``n`` = the outlet's articles), normalised to mean 1."""
+    counts = Counter(domains)
+    weights = np.array([1.0 / counts[domain] ** power for domain in domains], dtype=np.float64)
+    return weights * (len(weights) / weights.sum())
+
+
+def count_vectorizer(params: dict, vocabulary: dict[str, int] | None = None, **overrides) -> CountVectorizer:
+    """The tokeniser every step shares: lower-cased words of two or more letters, 1..``ngram_max``-grams."""
+    options = dict(
+        token_pattern=TOKEN_PATTERN,
+        lowercase=True,
+        ngram_range=(1, int(params["ngram_max"])),
+        vocabulary=vocabulary,
+        dtype=np.float64,
+    )
+    options.update(overrides)
+    return CountVectorizer(**options)
+
+
+def tokenize(docs: Iterable[str], params: dict, *, min_df: int = 2) -> tuple[sp.csr_matrix, np.ndarray]:
+    """``(counts, terms)`` of ``docs``: one tokenising pass that folds and evaluation then slice by column.
+
+    Selecting the columns whose training-fold document frequency passes ``min_df``/``max_df`` afterwards gives
+    exactly the counts a vectoriser fitted on that fold alone would give (for any ``min_df >= 2``).
+    """
+    vectorizer = count_vectorizer(params, min_df=min_df)
+    counts = vectorizer.fit_transform(docs).tocsr()
+    return counts, vectorizer.get_feature_names_out()
+
+
+def select_terms(counts: sp.csr_matrix, domains: Sequence[str], params: dict) -> np.ndarray:
+    """Indices of the columns of ``counts`` kept as vocabulary (document and outlet frequency filters)."""
+    n_docs = counts.shape[0]
+    present = counts.copy()
+    present.data = np.ones_like(present.data)
+    df = np.asarray(present.sum(axis=0)).ravel()
+    max_df = params["max_df"] if isinstance(params["max_df"], int) else params["max_df"] * n_docs
+    keep = np.flatnonzero((df >= params["min_df"]) & (df <= max_df))
+    if params["min_outlets"] > 1 and keep.size:
+        outlets, rows = np.unique(np.asarray(domains), return_inverse=True)
+        membership = sp.csr_matrix(
+            (np.ones(n_docs), (rows, np.arange(n_docs))), shape=(len(outlets), n_docs)
+        )
+        per_outlet = membership @ present[:, keep]
+        per_outlet.data = np.ones_like(per_outlet.data)
+        n_outlets = np.asarray(per_outlet.sum(axis=0)).ravel()
+        keep = keep[n_outlets >= params["min_outlets"]]
+    if not keep.size:
+        raise TrainingDataError("no term passes the vocabulary filters; more (or longer) articles are needed")
+    return keep
+
+
+def fit_from_counts(
+    counts: sp.csr_matrix, terms: np.ndarray, labels: Sequence[str], domains: Sequence[str], params: dict
+) -> tuple[Pipeline, np.ndarray]:
+    """``(fitted pipeline, kept column indices)`` from pre-tokenised training ``counts`` (rows = articles,
+    columns = ``terms``). Column ``keep[i]`` of ``counts`` is term ``i`` of the pipeline's vocabulary."""
+    keep = select_terms(counts, domains, params)
+    vocabulary = {str(term): index for index, term in enumerate(terms[keep])}
+    counts_step = count_vectorizer(params, vocabulary=vocabulary)
+    counts_step.fit([""])  # a fixed vocabulary: fitting only validates it
+    tfidf = TfidfTransformer(sublinear_tf=bool(params["sublinear_tf"]))
+    clf = LogisticRegression(
+        C=float(params["C"]), class_weight=params["class_weight"], max_iter=int(params["max_iter"])
+    )
+    features = tfidf.fit_transform(counts[:, keep])
+    weights = outlet_weights(domains, float(params["outlet_weight_power"]))
+    clf.fit(features, np.asarray(labels), sample_weight=weights)
+    if list(clf.classes_) != sorted(LABELS):
+        raise TrainingDataError(f"training data must contain all of {LABELS}, found {list(clf.classes_)}")
+    return Pipeline([("counts", counts_step), ("tfidf", tfidf), ("clf", clf)]), keep
+
+
+def predict_counts(pipeline: Pipeline, counts: sp.csr_matrix) -> np.ndarray:
+    """Probabilities (columns in :data:`LABELS` order) for rows already counted on the pipeline's vocabulary."""
+    probabilities = pipeline[1:].predict_proba(counts)
+    order = [list(pipeline.classes_).index(label) for label in LABELS]
+    return probabilities[:, order]
+
+
+# ------------------------------------------------------------------------------------------------- scoring
+@dataclass
+class ScoringModel:
+    """A fitted pipeline and its metadata; :meth:`score` rates one article."""
+
+    pipeline: Pipeline
+    metadata: dict = field(default_factory=dict)
+
+    @property
+    def labels(self) -> tuple[str, ...]:
+        return LABELS
+
+    def predict_proba(self, documents: Sequence[tuple[str, str]]) -> np.ndarray:
+        """``(title, text)`` pairs -> probabilities, columns in :data:`LABELS` order (left, center, right)."""
+        docs = [neutralise(title, text) for title, text in documents]
+        probabilities = self.pipeline.predict_proba(docs)
+        order = [list(self.pipeline.classes_).index(label) for label in LABELS]
+        return probabilities[:, order]
+
+    def model_info(self) -> dict:
+        """The short identity of the model put in every answer."""
+        digest = (self.metadata.get("model_file") or {}).get("sha256")
+        return {
+            "version": self.metadata.get("format", FORMAT),
+            "created": self.metadata.get("created"),
+            "sha256": digest[:12] if digest else None,
+        }
+
+    def score(self, title: str | None, text: str | None, *, top_terms: int = 10) -> dict:
+        """Rate one article.
+
+        The model reads ``document = title + "\\n\\n" + text`` (``None`` counts as ``""``), only its first
+        :data:`~classifier.data.MAX_CHARS` characters, after removing outlet names and boilerplate. Returns::
+
+            {
+              "label": "left" | "center" | "right" | None,     # None when refused, see "reason"
+              "score": float | None,          # P(right) - P(left), from -1 (left) to +1 (right)
+              "probabilities": {"left": p, "center": p, "right": p} | None,   # sum to 1
+              "confidence": float | None,     # the largest probability
+              "explanation": [                # terms ordered by |weight|, at most ``top_terms``
+                {"term": "illegal aliens",    # a word or two-word phrase, lower-case, as the model counts it
+                 "weight": 0.042,             # tf-idf value x centred coefficient of the predicted label:
+                                              # > 0 pushed toward "label", < 0 pulled away from it
+                 "side": "right",             # the label this term favours most in the model
+                 "spans": [[start, end], ...]}  # every occurrence the model counted, see below
+              ],
+              "reason": None | "empty" | "not_english",   # why no label was given
+              "message": str | None,          # the same for people
+              "warnings": [str, ...],         # e.g. "truncated", "short_text"
+              "truncated": bool,              # True when only the first MAX_CHARS characters were scored
+              "text_offset": int,             # len(title) + 2: where ``text`` starts inside ``document``
+              "language": {"english_ratio": float, "words": int},
+              "model": {"version": str, "created": str, "sha256": str (12 hex)},
+            }
+
+        **Spans** are ``[start, end)`` character offsets into ``document = title + "\\n\\n" + text`` (Python
+        string indices, i.e. code points): ``document[start:end].lower()`` is the term's words in order, with
+        only the original spacing or punctuation between them. A span with ``start >= text_offset`` lies in
+        ``text`` at ``[start - text_offset, end - text_offset]``; one with ``end <= len(title)`` lies in the
+        title. Occurrences inside removed boilerplate are not listed; a two-word phrase that only exists
+        because boilerplate between its words was removed has no span.
+        """
+        document, text_offset, truncated = compose(title, text)
+        ratio, words = english_ratio(document)
+        answer: dict = {
+            "label": None,
+            "score": None,
+            "probabilities": None,
+            "confidence": None,
+            "explanation": [],
+            "reason": None,
+            "message": None,
+            "warnings": [],
+            "truncated": truncated,
+            "text_offset": text_offset,
+            "language": {"english_ratio": round(ratio, 3), "words": words},
+            "model": self.model_info(),
+        }
+        if truncated:
+            answer["warnings"].append(
+                f"truncated: only the first {len(document)} characters of title and text were scored"
+            )
+        segments = kept_segments(document, text_offset)
+        tokens = [
+            (match.group().lower(), start + match.start(), start + match.end())
+            for start, end in segments
+            for match in TOKEN_RE.finditer(document[start:end])
+        ]
+        if not tokens:
+            answer["reason"] = "empty"
+            answer["message"] = (
+                "Nothing to score: no words left once outlet names and boilerplate are removed."
+                if words
+                else "Nothing to score: the title and text are empty."
+            )
+            return answer
+        if words >= LANGUAGE_MIN_WORDS and ratio < ENGLISH_MIN_RATIO:
+            answer["reason"] = "not_english"
+            answer["message"] = (
+                f"Not scored: the text does not look English ({ratio:.0%} of its words are common English "
+                "words); the model was trained on English news only."
+            )
+            return answer
+        if len(tokens) < SHORT_WORDS:
+            answer["warnings"].append(
+                f"short_text: only {len(tokens)} words were scored; treat the figure as weak evidence"
+            )
+
+        neutral = "\n".join(document[start:end] for start, end in segments)
+        counts = self.pipeline.named_steps["counts"].transform([neutral])
+        features = self.pipeline.named_steps["tfidf"].transform(counts)
+        clf = self.pipeline.named_steps["clf"]
+        raw = clf.predict_proba(features)[0]
+        probabilities = {label: float(raw[list(clf.classes_).index(label)]) for label in LABELS}
+        label = max(LABELS, key=probabilities.__getitem__)
+        answer.update(
+            label=label,
+            score=probabilities["right"] - probabilities["left"],
+            probabilities=probabilities,
+            confidence=probabilities[label],
+            explanation=self._explain(features, label, tokens, segments, top_terms),
+        )
+        return answer
+
+    def _explain(self, features, label, tokens, segments, top_terms: int) -> list[dict]:
+        clf = self.pipeline.named_steps["clf"]
+        classes = list(clf.classes_)
+        coef = clf.coef_ - clf.coef_.mean(axis=0)  # softmax is shift-invariant: centre across labels
+        row = features.tocsr()
+        columns, values = row.indices, row.data
+        if not columns.size or top_terms <= 0:
+            return []
+        weights = values * coef[classes.index(label), columns]
+        order = np.argsort(-np.abs(weights), kind="stable")[:top_terms]
+        names = self.pipeline.named_steps["counts"].get_feature_names_out()
+        chosen = [(str(names[columns[i]]), float(weights[i]), str(classes[int(np.argmax(coef[:, columns[i]]))]))
+                  for i in order if weights[i] != 0]
+        spans = _term_spans({term for term, _, _ in chosen}, tokens, segments)
+        return [
+            {"term": term, "weight": round(weight, 6), "side": side, "spans": spans.get(term, [])}
+            for term, weight, side in chosen
+        ]
+
+
+def _term_spans(terms: set[str], tokens: list[tuple[str, int, int]], segments) -> dict[str, list[list[int]]]:
+    """Where each n-gram of ``terms`` occurs in the token stream, as ``[start, end]`` document offsets."""
+    found: dict[str, list[list[int]]] = {}
+    max_n = max((term.count(" ") + 1 for term in terms), default=1)
+    segment_of = np.searchsorted([start for start, _ in segments], [start for _, start, _ in tokens], "right")
+    for n in range(1, max_n + 1):
+        for i in range(len(tokens) - n + 1):
+            if segment_of[i] != segment_of[i + n - 1]:
+                continue
+            term = " ".join(token for token, _, _ in tokens[i : i + n])
+            if term in terms:
+                found.setdefault(term, []).append([tokens[i][1], tokens[i + n - 1][2]])
+    return found
+
+
+@dataclass
+class TrainedModel(ScoringModel):
+    """What :func:`train` returns: a :class:`ScoringModel` not yet saved (``model.sha256`` is ``None``)."""
+
+    training_seconds: float = 0.0
+
+
+def _label_counts(records: Sequence[dict]) -> dict[str, int]:
+    counts = Counter(record["label"] for record in records)
+    return {label: counts.get(label, 0) for label in LABELS}
+
+
+def check_training_records(records: Sequence[dict], *, min_outlets: int = 2) -> None:
+    """Refuse data a model cannot be trained on: missing a label, or too few outlets to generalise from."""
+    if not records:
+        raise TrainingDataError("no usable record (each needs title/text, label in left/center/right, domain)")
+    counts = _label_counts(records)
+    missing = [label for label, count in counts.items() if not count]
+    if missing:
+        raise TrainingDataError(f"training data has no {', '.join(missing)} article; all three labels are needed")
+    outlets = len({record["domain"] for record in records})
+    if outlets < min_outlets:
+        raise TrainingDataError(f"training data comes from {outlets} outlet(s); at least {min_outlets} needed")
+
+
+def neutralise_all(records: Sequence[dict], *, progress: bool = False, desc: str = "neutralising") -> list[str]:
+    """The neutralised document of every record, with a progress bar when asked."""
+    iterator: Iterable[dict] = records
+    if progress:
+        from tqdm import tqdm
+
+        iterator = tqdm(records, desc=desc, unit="article", leave=False)
+    return [neutralise(record["title"], record["text"]) for record in iterator]
+
+
+def train(
+    records: Iterable[dict],
+    *,
+    progress: bool = True,
+    params: dict | None = None,
+    cv_folds: int = 0,
+) -> TrainedModel:
+    """Train the scorer on ``records`` (dicts with ``title``, ``text``, ``label``, ``domain``).
+
+    ``params`` overrides :data:`DEFAULT_PARAMS`. With ``cv_folds >= 2`` the outlet-grouped cross-validation
+    of :func:`classifier.evaluate.evaluate` runs first and its figures go into the metadata (and the model
+    card when saved with ``newstilt evaluate --write-card``).
+    """
+    started = time.perf_counter()
+    params = resolve_params(params)
+    records = clean_records(records)
+    check_training_records(records)
+    cv = None
+    docs = neutralise_all(records, progress=progress)
+    labels = [record["label"] for record in records]
+    domains = [record["domain"] for record in records]
+    if cv_folds >= 2:
+        from .evaluate import grouped_cv
+
+        cv = grouped_cv(docs, labels, domains, params=params, folds=cv_folds, progress=progress)
+    if progress:
+        LOGGER.info("tokenising %d articles", len(docs))
+    counts, terms = tokenize(docs, params, min_df=max(1, min(2, int(params["min_df"]))))
+    pipeline, _ = fit_from_counts(counts, terms, labels, domains, params)
+    del counts
+    seconds = time.perf_counter() - started
+    metadata = {
+        "format": FORMAT,
+        "labels": list(LABELS),
+        "ordinal": ORDINAL,
+        "params": params,
+        "training": {
+            "records": len(records),
+            "outlets": len(set(domains)),
+            "label_counts": _label_counts(records),
+            "fingerprint": fingerprint(records),
+            "seconds": round(seconds, 1),
+            "vocabulary": len(pipeline.named_steps["counts"].vocabulary_),
+        },
+        "cv": cv,
+    }
+    return TrainedModel(pipeline=pipeline, metadata=metadata, training_seconds=seconds)
