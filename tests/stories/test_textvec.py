@@ -1,0 +1,46 @@
+"""Terms and weights for clustering."""
+from __future__ import annotations
+
+import pytest
+
+from server import textvec
+
+
+def test_terms_lowercase_fold_plurals_drop_stop_words_and_join_names():
+    got = textvec.terms("President Donald Trump's caravans met Kim Jong Un in West Palm Beach, Fla. on 13 July. "
+                        "The Supreme Court said policies")
+    assert got == ["president", "donald", "president_donald", "trump", "donald_trump", "caravan", "met", "kim",
+                   "jong", "kim_jong", "un", "jong_un", "west", "palm", "west_palm", "beach", "palm_beach", "fla",
+                   "13", "supreme", "court", "supreme_court", "policy"]
+
+
+def test_names_do_not_cross_sentences_or_lines():
+    assert "washington_officials" not in textvec.terms("He flew to Washington. Officials met him.")
+    assert "boston_globe" not in textvec.terms("Boston\nGlobe")
+
+
+@pytest.mark.parametrize("word, stem", [("caravans", "caravan"), ("policies", "policy"), ("taxes", "tax"),
+                                        ("bus", "bus"), ("crisis", "crisis"), ("glass", "glass"),
+                                        ("tariffs", "tariff"), ("was", "was")])
+def test_stem(word, stem):
+    assert textvec.stem(word) == stem
+
+
+def test_max_words_and_title_weight():
+    assert textvec.terms("alpha beta gamma delta", max_words=2) == ["alpha", "beta"]
+    counts = textvec.term_counts("Gamma", "alpha gamma", title_weight=2.0)
+    assert counts == {"alpha": 1, "gamma": 3.0}
+
+
+def test_weigh_is_normalised_and_prefers_rare_terms():
+    vector = textvec.weigh({"common": 1, "rare": 1}, {"common": 90, "rare": 1}, 100)
+    assert vector["rare"] > vector["common"]
+    assert sum(w * w for w in vector.values()) == pytest.approx(1.0)
+    assert list(textvec.weigh({"a": 3, "b": 2, "c": 1}, {}, 10, top=2)) == ["a", "b"]
+
+
+def test_cosine_and_shared_terms():
+    a, b = {"x": 1.0, "y": 1.0}, {"y": 2.0, "z": 1.0}
+    assert textvec.cosine(a, b) == pytest.approx(2 / (2 ** 0.5 * 5 ** 0.5))
+    assert textvec.cosine(a, {}) == 0.0
+    assert textvec.shared_terms(a, b) == ("y",)
