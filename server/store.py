@@ -160,6 +160,8 @@ class Store:
 
     def ensure_schema(self) -> None:
         if not self._schema_ready:
+            from . import cluster  # noqa: F401 - defines the clustering index's tables on this metadata
+
             metadata.create_all(self.engine, checkfirst=True)
             self._schema_ready = True
 

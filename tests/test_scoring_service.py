@@ -1,0 +1,87 @@
+"""The article scorer inside the service: trained from the store with ``newstilt train --from-store``, loaded
+once from the configured path, and answering ``/api/v1/score`` and ``analyze``; ``model: null`` without one."""
+from __future__ import annotations
+
+import random
+
+import pytest
+from click.testing import CliRunner
+
+from server import create_app
+from server.cli import main
+from server.store import Store
+
+VOCAB = {
+    "left": "climate justice workers union healthcare equity wages immigrants rights progressive",
+    "center": "committee budget officials percent quarterly report agency data forecast analysts",
+    "right": "border taxes liberty patriots crime police faith conservative freedom regulations",
+}
+#: The scorer keeps only terms used by several outlets (it must generalise beyond house style): six a side.
+OUTLETS = {"left": ["huffpost.com", "motherjones.com", "msnbc.com", "vox.com", "cnn.com", "occupydemocrats.com"],
+           "center": ["reuters.com", "apnews.com", "wsj.com", "bbc.com", "axios.com", "thehill.com"],
+           "right": ["foxnews.com", "breitbart.com", "dailywire.com", "theblaze.com", "nationalreview.com",
+                     "dailymail.co.uk"]}
+
+
+def _article(rng, side):
+    own = VOCAB[side].split()
+    common = "the city council said on monday that the plan would be discussed again next week".split()
+    words = [rng.choice(own if rng.random() < 0.5 else common) for _ in range(120)]
+    return " ".join(words).capitalize() + "."
+
+
+@pytest.fixture
+def data_dir(tmp_path):
+    rng = random.Random(7)
+    store = Store(f"sqlite:///{tmp_path / 'newstilt.sqlite3'}")
+    with store.begin() as conn:
+        for side, domains in OUTLETS.items():
+            for domain in domains:
+                for i in range(8):
+                    store.add_article(conn, url=f"https://www.{domain}/{side}/{i}", title=f"{side} report {i}",
+                                      text=_article(rng, side), origin="import", outlet=domain)
+    store.close()
+    return tmp_path
+
+
+def test_train_from_store_then_serve_the_model(data_dir):
+    result = CliRunner().invoke(main, ["train", "--from-store", "--quiet", "--data-dir", str(data_dir)],
+                                catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    model_path = data_dir / "models" / "newstilt-bias.joblib"
+    assert model_path.exists() and model_path.with_suffix(".json").exists()
+
+    app = create_app({"TESTING": True, "DATA_DIR": str(data_dir), "MODEL_PATH": str(model_path),
+                      "DATABASE_URL": f"sqlite:///{data_dir / 'newstilt.sqlite3'}"})
+    client = app.test_client()
+    text = "Border patrol and police say crime and taxes worry conservative patriots who value liberty and faith."
+    lean = client.post("/api/v1/score", json={"title": "Border", "text": text}).json
+    assert lean["label"] == "right"
+    assert abs(sum(lean["probabilities"].values()) - 1) < 1e-6
+    assert lean["explanation"] and all(term["spans"] for term in lean["explanation"])
+    analysed = client.post("/api/v1/analyze", json={"url": "https://example.org/x", "title": "Border", "html":
+                                                    f"<html><body><article><p>{text * 3}</p></article></body></html>"})
+    assert analysed.json["lean"]["label"] == "right"
+    app.extensions["newstilt"].close()
+
+
+def test_without_a_model_the_answer_says_why(client):
+    body = client.post("/api/v1/score", json={"title": "Hello", "text": "world"}).json
+    assert body["model"] is None and "newstilt train" in body["reason"]
+
+
+def test_a_tampered_model_is_refused_with_a_reason(data_dir):
+    CliRunner().invoke(main, ["train", "--from-store", "--quiet", "--data-dir", str(data_dir)], catch_exceptions=False)
+    model_path = data_dir / "models" / "newstilt-bias.joblib"
+    model_path.write_bytes(model_path.read_bytes() + b"tampered")
+    app = create_app({"TESTING": True, "DATA_DIR": str(data_dir), "MODEL_PATH": str(model_path),
+                      "DATABASE_URL": f"sqlite:///{data_dir / 'newstilt.sqlite3'}"})
+    body = app.test_client().post("/api/v1/score", json={"text": "Some text about taxes."}).json
+    assert body["model"] is None and "sha256" in body["reason"].lower()
+    app.extensions["newstilt"].close()
+
+
+@pytest.mark.parametrize("body", [None, [], {"title": 3}, {"title": "", "text": "  "}])
+def test_score_rejects_bad_bodies(client, body):
+    response = client.post("/api/v1/score", json=body)
+    assert response.status_code == 400 and response.json["error"]["code"] == "bad_request"
