@@ -292,7 +292,8 @@ def wait_for_lookup(ext, tab_id: int, timeout: float = 10.0) -> dict:
     deadline = time.monotonic() + timeout
     while True:
         state = toolbar(ext, tab_id)
-        if state["title"] != DEFAULT_TITLE:
+        # the worker sets text and title together but they land one after the other: wait for both
+        if state["title"] != DEFAULT_TITLE and (state["text"] or state["title"] == UNRATED_TITLE):
             return state
         if time.monotonic() > deadline:
             raise AssertionError(f"the extension never looked tab {tab_id} up")
