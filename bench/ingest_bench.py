@@ -26,9 +26,8 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from server.cluster import Clusterer  # noqa: E402
-
 from server import create_app  # noqa: E402
+from server.cluster import Clusterer  # noqa: E402
 from server.fetch import FetchConfig, Fetcher  # noqa: E402
 from server.ingest import Ingestor, import_opml  # noqa: E402
 from server.ratings import Ratings  # noqa: E402
