@@ -56,6 +56,7 @@ import sqlalchemy as sa
 from . import textvec
 from .dedupe import Deduper
 from .errors import NotFoundError
+from .fastsql import Statements
 from .store import articles, metadata, stories, utcnow
 
 LOGGER = logging.getLogger(__name__)
@@ -105,54 +106,61 @@ _P = sa.bindparam
 _Q_ARTICLE = sa.select(articles.c.title, articles.c.text, articles.c.published, articles.c.story_id,
                        articles.c.match_score, articles.c.syndicated_of).where(articles.c.id == _P("id"))
 _Q_STORY_OF = sa.select(articles.c.story_id, articles.c.published).where(articles.c.id == _P("id"))
-_Q_DOCUMENTS = sa.select(cluster_meta.c.value).where(cluster_meta.c.key == "documents")
-_Q_DF = sa.select(cluster_df.c.term, cluster_df.c.df).where(cluster_df.c.term.in_(_P("terms", expanding=True)))
+_INSERT_STORY = (stories.insert().values(title=_P("title"), title_article_id=_P("aid"), first_published=_P("pub"),
+                                         last_published=_P("pub"), article_count=1, created_at=_P("now"),
+                                         updated_at=_P("now")).returning(stories.c.id))
+_UPDATE_STORY = (stories.update().where(stories.c.id == _P("sid"))
+                 .values(article_count=stories.c.article_count + 1, updated_at=_P("now"), first_published=_P("first"),
+                         last_published=_P("last"), title=sa.func.coalesce(_P("title", type_=sa.Text), stories.c.title),
+                         title_article_id=sa.func.coalesce(_P("tid", type_=sa.Integer), stories.c.title_article_id)))
+_LOCK = sa.select(sa.func.pg_advisory_xact_lock(ADVISORY_LOCK_KEY))
 _Q_STORIES = (sa.select(stories.c.id, stories.c.first_published, stories.c.last_published, stories.c.article_count,
                         stories.c.title_article_id).where(stories.c.id.in_(_P("ids", expanding=True))))
-_Q_OVERLAP = (sa.select(story_terms.c.story_id, story_terms.c.term, story_terms.c.weight)
-              .where(story_terms.c.story_id.in_(_P("ids", expanding=True)),
-                     story_terms.c.term.in_(_P("terms", expanding=True))))
-_Q_CENTROID = sa.select(story_terms.c.term, story_terms.c.weight).where(story_terms.c.story_id == _P("sid"))
-_DELETE_TERMS = story_terms.delete().where(story_terms.c.story_id == _P("sid"),
-                                           story_terms.c.term.in_(_P("terms", expanding=True)))
-_UPDATE_ARTICLE = (articles.update().where(articles.c.id == _P("aid"))
-                   .values(story_id=_P("sid"), match_score=_P("score"), fingerprint=_P("fp"),
-                           syndicated_of=_P("orig")))
 
-#: Writes of many rows in one statement: SQLite reads a JSON array (json_each), PostgreSQL an array (unnest).
-_ROWS_SQL = {
+#: The hot statements, run on the driver's cursor (``server.fastsql``). SQLite reads lists with json_each,
+#: PostgreSQL with unnest/ANY; ``{list:x}`` is translated for each.
+_SQL = {
+    "documents": 'SELECT value FROM cluster_meta WHERE "key" = \'documents\'',
+    "count_document": 'INSERT INTO cluster_meta ("key", value) VALUES (\'documents\', 1) '
+                      'ON CONFLICT ("key") DO UPDATE SET value = cluster_meta.value + 1 RETURNING value',
+    "df": "SELECT term, df FROM cluster_df WHERE term IN {list:terms}",
+    "overlap": "SELECT story_id, term, weight FROM story_terms WHERE story_id IN {list:ids} AND term IN {list:terms}",
+    "centroid": "SELECT term, weight FROM story_terms WHERE story_id = :sid",
+    "drop_terms": "DELETE FROM story_terms WHERE story_id = :sid AND term IN {list:terms}",
+    "title_text": "SELECT title, length(text) FROM articles WHERE id = :id",
+    "place_article": "UPDATE articles SET story_id = :sid, match_score = :score, fingerprint = :fp, "
+                     "syndicated_of = :orig WHERE id = :aid",
+}
+_SQL_BY_BACKEND = {
     "sqlite": {
         "count_terms": "INSERT INTO cluster_df (term, df) SELECT value, 1 FROM json_each(:terms) WHERE true "
                        "ON CONFLICT (term) DO UPDATE SET df = cluster_df.df + 1 RETURNING term, df",
         "postings": "INSERT INTO story_postings (term, day, story_id) SELECT value, :day, :sid "
                     "FROM json_each(:terms) WHERE true ON CONFLICT DO NOTHING",
-        "centroid": "INSERT INTO story_terms (story_id, term, weight) SELECT :sid, json_extract(value, '$[0]'), "
-                    "json_extract(value, '$[1]') FROM json_each(:rows) WHERE true "
-                    "ON CONFLICT (story_id, term) DO UPDATE SET weight = excluded.weight",
+        "write_centroid": "INSERT INTO story_terms (story_id, term, weight) SELECT :sid, json_extract(value, '$[0]'), "
+                          "json_extract(value, '$[1]') FROM json_each(:rows) WHERE true "
+                          "ON CONFLICT (story_id, term) DO UPDATE SET weight = excluded.weight",
     },
     "postgresql": {
         "count_terms": "INSERT INTO cluster_df (term, df) SELECT t, 1 FROM unnest(CAST(:terms AS text[])) AS u(t) "
                        "ON CONFLICT (term) DO UPDATE SET df = cluster_df.df + 1 RETURNING term, df",
         "postings": "INSERT INTO story_postings (term, day, story_id) SELECT t, :day, :sid "
                     "FROM unnest(CAST(:terms AS text[])) AS u(t) ON CONFLICT DO NOTHING",
-        "centroid": "INSERT INTO story_terms (story_id, term, weight) SELECT :sid, t, w "
-                    "FROM unnest(CAST(:terms AS text[]), CAST(:weights AS double precision[])) AS u(t, w) "
-                    "ON CONFLICT (story_id, term) DO UPDATE SET weight = excluded.weight",
+        "write_centroid": "INSERT INTO story_terms (story_id, term, weight) SELECT :sid, t, w "
+                          "FROM unnest(CAST(:terms AS text[]), CAST(:weights AS double precision[])) AS u(t, w) "
+                          "ON CONFLICT (story_id, term) DO UPDATE SET weight = excluded.weight",
     },
 }
 
 
-def _candidates_sql(n_terms: int) -> sa.TextClause:
+def _candidates_sql(n_terms: int) -> str:
     """The candidate query for ``n_terms`` terms: per term at most ``:cap`` postings (newest stories first)
     within the day range, counted per story. Each branch is an index range scan, so the cost is bounded."""
     branch = ("SELECT story_id FROM (SELECT story_id FROM story_postings WHERE term = :t{i} "
               "AND day BETWEEN :lo AND :hi ORDER BY story_id DESC LIMIT :cap) AS p{i}")
     union = " UNION ALL ".join(branch.format(i=i) for i in range(n_terms))
-    return sa.text(f"SELECT story_id, COUNT(*) AS hits FROM ({union}) AS hits "
-                   "GROUP BY story_id ORDER BY hits DESC, story_id DESC LIMIT :n")
-
-
-_CANDIDATE_SQL = {}
+    return (f"SELECT story_id, COUNT(*) AS hits FROM ({union}) AS hits "
+            "GROUP BY story_id ORDER BY hits DESC, story_id DESC LIMIT :n")
 
 
 @dataclass(frozen=True)
@@ -259,30 +267,22 @@ class Clusterer:
         self.store = store
         self.config = replace(config or ClusterConfig(), **options)
         self.deduper = deduper or Deduper()
-        self._cache: OrderedDict[int, dict[str, float]] = OrderedDict()
+        # vectors of recent articles, for the title choice; keyed by (id, title, text length) because a
+        # rolled-back transaction's ids can be handed out again (SQLite reuses rowids)
+        self._cache: OrderedDict[tuple, dict[str, float]] = OrderedDict()
         self._cache_lock = threading.Lock()
         self._cache_size = 4096
         self._pg = store.backend == "postgresql"
-        if self._pg:
-            from sqlalchemy.dialects.postgresql import insert
-        else:
-            from sqlalchemy.dialects.sqlite import insert
-        self._count_documents = (
-            insert(cluster_meta).values(key="documents", value=1)
-            .on_conflict_do_update(index_elements=["key"], set_={"value": cluster_meta.c.value + 1})
-            .returning(cluster_meta.c.value))
-        self._sql = {name: sa.text(sql) for name, sql in _ROWS_SQL["postgresql" if self._pg else "sqlite"].items()}
-
-    def _array(self, values: list):
-        """A list as one statement parameter: a PostgreSQL array, or JSON for SQLite's json_each."""
-        return list(values) if self._pg else json.dumps(values)
+        statements = {**_SQL, **_SQL_BY_BACKEND["postgresql" if self._pg else "sqlite"]}
+        statements.update({f"candidates_{n}": _candidates_sql(n) for n in range(1, self.config.posting_terms + 1)})
+        self._sql = Statements(store.backend, statements)
 
     # -- public API ------------------------------------------------------------------------------------
 
     def lock(self, conn) -> None:
         """Serialise story assignment until the end of ``conn``'s transaction (PostgreSQL; no-op on SQLite)."""
-        if self.store.backend == "postgresql":
-            conn.execute(sa.select(sa.func.pg_advisory_xact_lock(ADVISORY_LOCK_KEY)))
+        if self._pg:
+            conn.execute(_LOCK)
 
     def add(self, conn, article_id: int) -> Assignment:
         """Place a stored article in a story (within the caller's transaction) and return why."""
@@ -296,7 +296,7 @@ class Clusterer:
         counts = self._counts(row.title, row.text)
         n_docs, df = self._count_document(conn, counts)
         doc = _Doc(textvec.weigh(counts, df, n_docs, top=self.config.vector_terms), as_utc(row.published))
-        self._remember(article_id, doc.vector)
+        self._remember((article_id, row.title, len(row.text)), doc.vector)
 
         copy, band_keys, digest = self.deduper.find(conn, row.text, exclude=article_id)
         self.deduper.index(conn, article_id, band_keys)
@@ -322,8 +322,8 @@ class Clusterer:
                                     _gap_hours(doc.published, chosen.first, chosen.last), n_candidates,
                                     copy.original_id if copy else None)
             score = assignment.score
-        conn.execute(_UPDATE_ARTICLE, {"aid": article_id, "sid": story_id, "score": score,
-                                       "fp": digest, "orig": copy.original_id if copy else None})
+        self._sql.run(conn, "place_article", {"aid": article_id, "sid": story_id, "score": score, "fp": digest,
+                                              "orig": copy.original_id if copy else None})
         self._index(conn, story_id, doc)
         return assignment
 
@@ -350,45 +350,42 @@ class Clusterer:
                                    max_words=self.config.max_words)
 
     def _documents(self, conn) -> int:
-        return conn.execute(_Q_DOCUMENTS).scalar() or 0
+        rows = self._sql.run(conn, "documents")
+        return rows[0][0] if rows else 0
 
     def _df(self, conn, terms) -> dict[str, int]:
-        terms = sorted(terms)
-        out: dict[str, int] = {}
-        for i in range(0, len(terms), 900):
-            chunk = terms[i:i + 900]
-            out.update(conn.execute(_Q_DF, {"terms": chunk}).all())
-        return out
+        return dict(self._sql.run(conn, "df", {"terms": self._sql.array(sorted(terms))}))
 
     def _count_document(self, conn, counts) -> tuple[int, dict[str, int]]:
         """Count the article in the document frequencies; returns the new document count and its terms' df."""
-        n_docs = conn.execute(self._count_documents).scalar_one()
+        n_docs = self._sql.run(conn, "count_document")[0][0]
         terms = sorted(counts)  # a fixed order: concurrent writers (if unlocked) cannot deadlock
         if not terms:
             return n_docs, {}
-        return n_docs, dict(conn.execute(self._sql["count_terms"], {"terms": self._array(terms)}).all())
+        return n_docs, dict(self._sql.run(conn, "count_terms", {"terms": self._sql.array(terms)}))
 
     def _vector(self, conn, title: str, text: str) -> dict[str, float]:
         counts = self._counts(title, text)
         return textvec.weigh(counts, self._df(conn, counts), self._documents(conn), top=self.config.vector_terms)
 
-    def _remember(self, article_id: int, vector: dict[str, float]) -> None:
+    def _remember(self, key: tuple, vector: dict[str, float]) -> None:
         with self._cache_lock:
-            self._cache[article_id] = vector
-            self._cache.move_to_end(article_id)
+            self._cache[key] = vector
+            self._cache.move_to_end(key)
             while len(self._cache) > self._cache_size:
                 self._cache.popitem(last=False)
 
     def _article_vector(self, conn, article_id: int) -> dict[str, float] | None:
-        with self._cache_lock:
-            vector = self._cache.get(article_id)
-        if vector is not None:
-            return vector
-        row = conn.execute(_Q_ARTICLE, {"id": article_id}).first()
-        if row is None:
+        rows = self._sql.run(conn, "title_text", {"id": article_id})
+        if not rows:
             return None
-        vector = self._vector(conn, row.title, row.text)
-        self._remember(article_id, vector)
+        key = (article_id, *rows[0])
+        with self._cache_lock:
+            vector = self._cache.get(key)
+        if vector is None:
+            row = conn.execute(_Q_ARTICLE, {"id": article_id}).first()
+            vector = self._vector(conn, row.title, row.text)
+            self._remember(key, vector)
         return vector
 
     # -- candidates and scores -------------------------------------------------------------------------
@@ -402,12 +399,9 @@ class Clusterer:
             low = high = UNDATED
         else:
             low, high = doc.day - self.config.window_days, doc.day + self.config.window_days
-        sql = _CANDIDATE_SQL.get(len(query_terms))
-        if sql is None:
-            sql = _CANDIDATE_SQL.setdefault(len(query_terms), _candidates_sql(len(query_terms)))
         params = {f"t{i}": term for i, term in enumerate(query_terms)}
         params.update(lo=low, hi=high, cap=self.config.postings_per_term, n=self.config.candidates)
-        return [row.story_id for row in conn.execute(sql, params)]
+        return [story_id for story_id, _ in self._sql.run(conn, f"candidates_{len(query_terms)}", params)]
 
     def _score(self, conn, doc: _Doc, story_ids: list[int]) -> list[_Candidate]:
         """Average-link scores of the article against ``story_ids``, best first (span rule applied)."""
@@ -416,7 +410,8 @@ class Clusterer:
         info = {row.id: row for row in conn.execute(_Q_STORIES, {"ids": list(story_ids)})}
         dots: dict[int, list[tuple[float, str]]] = {sid: [] for sid in info}
         terms = sorted(doc.vector)
-        rows = conn.execute(_Q_OVERLAP, {"ids": list(info), "terms": terms}) if info else ()
+        rows = self._sql.run(conn, "overlap", {"ids": self._sql.array(info), "terms": self._sql.array(terms)}) \
+            if info else ()
         for story_id, term, weight in rows:
             dots[story_id].append((doc.vector[term] * weight, term))
         out = []
@@ -451,11 +446,8 @@ class Clusterer:
     # -- writes --------------------------------------------------------------------------------------
 
     def _create_story(self, conn, article_id: int, title: str, doc: _Doc) -> int:
-        now = utcnow()
-        story_id = conn.execute(stories.insert().values(
-            title=title, title_article_id=article_id, first_published=doc.published,
-            last_published=doc.published, article_count=1, created_at=now, updated_at=now)
-            .returning(stories.c.id)).scalar_one()
+        story_id = conn.execute(_INSERT_STORY, {"title": title, "aid": article_id, "pub": doc.published,
+                                                "now": utcnow()}).scalar_one()
         self._write_centroid(conn, story_id, textvec.top_terms(doc.vector, self.config.centroid_terms))
         return story_id
 
@@ -468,30 +460,27 @@ class Clusterer:
             params = {"sid": story_id, "terms": [t for t, _ in items], "weights": [w for _, w in items]}
         else:
             params = {"sid": story_id, "rows": json.dumps(items)}
-        conn.execute(self._sql["centroid"], params)
+        self._sql.run(conn, "write_centroid", params)
 
     def _join_story(self, conn, chosen: _Candidate, article_id: int, title: str, doc: _Doc) -> None:
         story_id = chosen.story_id
-        old = dict(conn.execute(_Q_CENTROID, {"sid": story_id}).all())
+        old = dict(self._sql.run(conn, "centroid", {"sid": story_id}))
         summed = dict(old)
         for term, weight in doc.vector.items():
             summed[term] = summed.get(term, 0.0) + weight
         new = textvec.top_terms(summed, self.config.centroid_terms)
         dropped = sorted(set(old) - set(new))
         if dropped:
-            conn.execute(_DELETE_TERMS, {"sid": story_id, "terms": dropped})
+            self._sql.run(conn, "drop_terms", {"sid": story_id, "terms": self._sql.array(dropped)})
         self._write_centroid(conn, story_id, {t: w for t, w in new.items() if old.get(t) != w})
 
-        values = {"article_count": stories.c.article_count + 1, "updated_at": utcnow()}
+        first, last = chosen.first, chosen.last
         if doc.published is not None:
-            if chosen.first is None or doc.published < chosen.first:
-                values["first_published"] = doc.published
-            if chosen.last is None or doc.published > chosen.last:
-                values["last_published"] = doc.published
-        title_id = self._central(conn, new, article_id, doc.vector, chosen.title_article_id)
-        if title_id == article_id:
-            values.update(title=title, title_article_id=article_id)
-        conn.execute(stories.update().where(stories.c.id == story_id).values(**values))
+            first = doc.published if first is None or doc.published < first else first
+            last = doc.published if last is None or doc.published > last else last
+        central = self._central(conn, new, article_id, doc.vector, chosen.title_article_id) == article_id
+        conn.execute(_UPDATE_STORY, {"sid": story_id, "now": utcnow(), "first": first, "last": last,
+                                     "title": title if central else None, "tid": article_id if central else None})
 
     def _central(self, conn, centroid: dict[str, float], article_id: int, vector: dict[str, float],
                  title_article_id: int | None) -> int:
@@ -507,7 +496,7 @@ class Clusterer:
         terms = sorted(textvec.top_terms(doc.vector, self.config.posting_terms))
         if not terms:
             return
-        conn.execute(self._sql["postings"], {"terms": self._array(terms), "day": doc.day, "sid": story_id})
+        self._sql.run(conn, "postings", {"terms": self._sql.array(terms), "day": doc.day, "sid": story_id})
 
 
 def _gap_hours(published: datetime | None, first: datetime | None, last: datetime | None) -> float | None:

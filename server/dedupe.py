@@ -23,7 +23,6 @@ The copy stays a member of its story (the clusterer puts it in the original's st
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
 import re
 import zlib
@@ -32,6 +31,7 @@ from dataclasses import dataclass
 import numpy as np
 import sqlalchemy as sa
 
+from .fastsql import Statements
 from .store import articles, metadata
 
 LOGGER = logging.getLogger(__name__)
@@ -52,20 +52,28 @@ syndication_bands = sa.Table(
 
 _WORDS = re.compile(r"[^\W_]+")
 _P = sa.bindparam
-_Q_CANDIDATES = (sa.select(syndication_bands.c.article_id)
-                 .where(syndication_bands.c.band_key.in_(_P("keys", expanding=True)),
-                        syndication_bands.c.article_id != _P("exclude"))
-                 .group_by(syndication_bands.c.article_id)
-                 .order_by(sa.func.count().desc(), syndication_bands.c.article_id)
-                 .limit(_P("n")))
 _Q_TEXTS = (sa.select(articles.c.id, articles.c.text, articles.c.syndicated_of)
             .where(articles.c.id.in_(_P("ids", expanding=True))))
-_INSERT_BANDS = {
-    "sqlite": sa.text("INSERT INTO syndication_bands (band_key, article_id) SELECT value, :aid FROM json_each(:keys) "
-                      "WHERE true ON CONFLICT DO NOTHING"),
-    "postgresql": sa.text("INSERT INTO syndication_bands (band_key, article_id) SELECT k, :aid "
-                          "FROM unnest(CAST(:keys AS bigint[])) AS u(k) ON CONFLICT DO NOTHING"),
+_SQL = {
+    "candidates": "SELECT article_id FROM syndication_bands WHERE band_key IN {list:keys} AND article_id <> :exclude "
+                  "GROUP BY article_id ORDER BY COUNT(*) DESC, article_id LIMIT :n",
 }
+_SQL_BY_BACKEND = {
+    "sqlite": {"index": "INSERT INTO syndication_bands (band_key, article_id) SELECT value, :aid "
+                        "FROM json_each(:keys) WHERE true ON CONFLICT DO NOTHING"},
+    "postgresql": {"index": "INSERT INTO syndication_bands (band_key, article_id) SELECT k, :aid "
+                            "FROM unnest(CAST(:keys AS bigint[])) AS u(k) ON CONFLICT DO NOTHING"},
+}
+_STATEMENTS: dict[str, Statements] = {}
+
+
+def _statements(conn) -> Statements:
+    backend = conn.dialect.name
+    if backend not in _STATEMENTS:
+        _STATEMENTS[backend] = Statements(backend, {**_SQL, **_SQL_BY_BACKEND[backend]})
+    return _STATEMENTS[backend]
+
+
 _MARK = articles.update().where(articles.c.id == _P("aid")).values(fingerprint=_P("fp"), syndicated_of=_P("orig"))
 
 
@@ -163,8 +171,9 @@ class Deduper:
             return None, [], digest
         own = shingles(words)
         keys = band_keys(own)
-        candidate_ids = conn.execute(_Q_CANDIDATES, {"keys": keys, "exclude": -1 if exclude is None else exclude,
-                                                     "n": self.max_candidates}).scalars().all()
+        sql = _statements(conn)
+        candidate_ids = [row[0] for row in sql.run(conn, "candidates", {
+            "keys": sql.array(keys), "exclude": -1 if exclude is None else exclude, "n": self.max_candidates})]
         if not candidate_ids:
             return None, keys, digest
         rows = conn.execute(_Q_TEXTS, {"ids": candidate_ids}).all()
@@ -191,8 +200,5 @@ class Deduper:
         """Record an article's band keys (from ``find``) so later copies find it."""
         if not keys:
             return
-        keys = sorted(set(keys))
-        if conn.dialect.name == "postgresql":
-            conn.execute(_INSERT_BANDS["postgresql"], {"aid": article_id, "keys": keys})
-        else:
-            conn.execute(_INSERT_BANDS["sqlite"], {"aid": article_id, "keys": json.dumps(keys)})
+        sql = _statements(conn)
+        sql.run(conn, "index", {"aid": article_id, "keys": sql.array(sorted(set(keys)))})
