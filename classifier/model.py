@@ -49,7 +49,7 @@ DEFAULT_PARAMS: dict = {
     "ngram_max": 2,  # word 1..n-grams
     "min_df": 5,  # a term must occur in this many training articles...
     "max_df": 0.5,  # ...and in at most this share of them
-    "min_outlets": 10,  # ...and be used by at least this many distinct outlets
+    "min_outlets": 10,  # ...and be used by at least this many distinct outlets (capped, see effective_min_outlets)
     "max_terms": 30_000,  # then the terms that best separate the sides across outlets (None: keep all)
     "selection_min_articles": 5,  # outlets with fewer articles do not vote in that ranking
     "sublinear_tf": True,  # 1 + log(tf)
@@ -113,7 +113,7 @@ def select_terms(counts: sp.csr_matrix, domains: Sequence[str], labels: Sequence
     """Indices of the columns of ``counts`` kept as vocabulary.
 
     1. document frequency between ``min_df`` and ``max_df``;
-    2. used by at least ``min_outlets`` distinct outlets;
+    2. used by at least :func:`effective_min_outlets` distinct outlets;
     3. if ``max_terms``: the ``max_terms`` terms whose use differs most *between sides* relative to how much it
        differs *between outlets of the same side* (a one-way ANOVA F over outlets, each outlet with at least
        ``selection_min_articles`` articles summarised by the share of its articles that use the term). A
@@ -128,15 +128,31 @@ def select_terms(counts: sp.csr_matrix, domains: Sequence[str], labels: Sequence
     keep = np.flatnonzero((df >= params["min_df"]) & (df <= max_df))
     outlets, rows, sizes = np.unique(np.asarray(domains), return_inverse=True, return_counts=True)
     membership = sp.csr_matrix((np.ones(n_docs), (rows, np.arange(n_docs))), shape=(len(outlets), n_docs))
-    if params["min_outlets"] > 1 and keep.size:
+    min_outlets = effective_min_outlets(domains, labels, params["min_outlets"])
+    if min_outlets > 1 and keep.size:
         used = membership @ present[:, keep]
         used.data = np.ones_like(used.data)
-        keep = keep[np.asarray(used.sum(axis=0)).ravel() >= params["min_outlets"]]
+        keep = keep[np.asarray(used.sum(axis=0)).ravel() >= min_outlets]
     if params["max_terms"] and keep.size > params["max_terms"]:
         keep = _rank_by_outlet_anova(present, keep, membership, sizes, rows, labels, params)
     if not keep.size:
         raise TrainingDataError("no term passes the vocabulary filters; more (or longer) articles are needed")
     return keep
+
+
+def effective_min_outlets(domains: Sequence[str], labels: Sequence[str], min_outlets: int) -> int:
+    """``min_outlets``, capped at half the outlets of the side with the fewest (at least 1).
+
+    On a large corpus (the development data has 60+ outlets a side) the cap never bites. On a small store, say
+    six outlets a side, a term half a side's outlets use is already evidence of the side, not of one outlet;
+    without the cap such a corpus would have no vocabulary at all.
+    """
+    per_side = Counter(label for _, label in set(zip(domains, labels, strict=True)))
+    fewest = min((per_side.get(label, 0) for label in LABELS), default=0)
+    capped = max(1, -(-fewest // 2))
+    if capped < min_outlets:
+        LOGGER.info("min_outlets %d capped at %d: the smallest side has %d outlets", min_outlets, capped, fewest)
+    return min(int(min_outlets), capped)
 
 
 def _rank_by_outlet_anova(present, keep, membership, sizes, rows, labels, params) -> np.ndarray:

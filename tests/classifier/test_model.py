@@ -235,3 +235,26 @@ def test_vocabulary_ranking_prefers_side_words_over_outlet_tells(synthetic_recor
 def test_outlet_tells_never_enter_the_vocabulary(trained):
     # Each fake outlet has its own token in every article; SMALL asks for terms used by 2+ outlets.
     assert not any(term.startswith("housestyle") for term in trained.pipeline.named_steps["counts"].vocabulary_)
+
+
+def test_outlet_threshold_is_capped_by_the_smallest_side():
+    from classifier.model import effective_min_outlets
+
+    # 6 outlets a side: a term used by half of one side's outlets is evidence of the side
+    records = make_records(outlets_per_label=6, articles_per_outlet=2)
+    domains = [r["domain"] for r in records]
+    labels = [r["label"] for r in records]
+    assert effective_min_outlets(domains, labels, 10) == 3
+    assert effective_min_outlets(domains, labels, 2) == 2
+    # a large corpus keeps the configured threshold
+    big = make_records(outlets_per_label=30, articles_per_outlet=1)
+    assert effective_min_outlets([r["domain"] for r in big], [r["label"] for r in big], 10) == 10
+
+
+def test_default_parameters_train_a_small_store(synthetic_records):
+    """The defaults (tuned on 330 outlets) must still give a vocabulary on six outlets a side, not refuse."""
+    model = train(synthetic_records, progress=False)
+    record = synthetic_records[0]
+    assert model.score(record["title"], record["text"])["explanation"]
+    # the outlet tells never pass: each is used by one outlet
+    assert not [t for t in model.pipeline.named_steps["counts"].vocabulary_ if "housestyle" in t]
