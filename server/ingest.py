@@ -140,12 +140,13 @@ class Ingestor:
         with self.store.connect() as conn:
             known = self.store.known_urls(conn, [url for url, _ in entries])
         stats.articles_known = len(known)
+        index = self.ratings.index()  # once a feed: it asks the database whether an import changed the ratings
         for url, entry in entries:
             if stop is not None and stop.is_set():
                 return stats  # the feed's validators stay unrecorded: the next pass resumes this feed
             if url in known:
                 continue
-            self._ingest_entry(feed, url, entry, stats)
+            self._ingest_entry(feed, url, entry, stats, index)
         self.store.record_feed_fetch(feed["id"], status=f"{result.status} ok, {len(entries)} entries", ok=True,
                                      etag=result.etag, last_modified=result.last_modified)
         return stats
@@ -157,7 +158,7 @@ class Ingestor:
         self.store.record_feed_fetch(feed["id"], status=str(exc), ok=False)
         return stats
 
-    def _ingest_entry(self, feed: dict, url: str, entry, stats: PassStats) -> None:
+    def _ingest_entry(self, feed: dict, url: str, entry, stats: PassStats, index) -> None:
         article = None
         try:
             page = self.fetcher.fetch(url, expect="html")
@@ -186,7 +187,7 @@ class Ingestor:
             canonical = url
         outlet = feed["outlet"]
         try:  # an aggregator's feed may list other outlets' pages: the page's own site wins
-            outlet = self.ratings.index().match(canonical).outlet.domain
+            outlet = index.match(canonical).outlet.domain
         except (InvalidURLError, NotFoundError):
             pass
         with self._write_lock, self.store.begin() as conn:

@@ -19,6 +19,9 @@ LOGGER = logging.getLogger(__name__)
 
 metadata = sa.MetaData()
 
+#: Execution option marking a connection that only reads (``Store.connect``).
+READ_ONLY = "newstilt_read_only"
+
 #: One row per imported rater (``mbfc``, ``allsides``): what was imported last and a hash of its content.
 raters = sa.Table(
     "raters",
@@ -140,7 +143,10 @@ def create_engine(url: str) -> sa.Engine:
 
         @event.listens_for(engine, "begin")
         def _sqlite_begin(conn):
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            # Writers take the write lock up front (a deferred transaction that later writes can fail with
+            # "database is locked" at once, whatever the busy timeout); readers (``Store.connect``) begin a
+            # deferred transaction, a WAL snapshot that neither waits for writers nor holds them up.
+            conn.exec_driver_sql("BEGIN" if conn.get_execution_options().get(READ_ONLY) else "BEGIN IMMEDIATE")
 
         return engine
     return sa.create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
@@ -171,8 +177,13 @@ class Store:
         return self.engine.begin()
 
     def connect(self):
+        """A connection for reading: ``with store.connect() as conn: ...``. Write with :meth:`begin`.
+
+        On SQLite its transaction is deferred: a snapshot of the database that does not block, and is not
+        blocked by, the ingestion writing at the same time.
+        """
         self.ensure_schema()
-        return self.engine.connect()
+        return self.engine.connect().execution_options(**{READ_ONLY: True})
 
     def close(self) -> None:
         self.engine.dispose()
