@@ -1,8 +1,14 @@
 """Outlet-grouped cross-validation: how well the scorer rates outlets it never saw.
 
-Folds come from :class:`~sklearn.model_selection.GroupKFold` grouped by outlet domain, so every test article
-comes from an outlet absent from that fold's training data. A random split is available for comparison only:
-it mostly measures how well the model recognises an outlet's house style, which says little about new outlets.
+Folds come from :class:`~sklearn.model_selection.StratifiedGroupKFold` grouped by outlet domain, so every
+test article comes from an outlet absent from that fold's training data. Stratified, because the outlets are
+very unequal: six of 330 supply 46 % of the development articles, and plain ``GroupKFold`` (which balances
+only fold sizes) dealt out folds such as 5,266 center articles against 698 right ones, whose macro-F1 says more
+about the one or two outlets that dominate them than about the model. ``StratifiedGroupKFold`` keeps every
+outlet whole and gives each fold a similar mix of labels; the folds are fixed (``random_state=0``).
+
+A random split is available for comparison only: it mostly measures how well the model recognises an outlet's
+house style, which says little about new outlets.
 
 The documents are tokenised once; each fold then keeps the columns its training rows allow. That gives the
 same counts as fitting a vectoriser on the fold alone and is several times faster.
@@ -16,7 +22,7 @@ import numpy as np
 from sklearn.feature_extraction.text import CountVectorizer, TfidfTransformer
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import accuracy_score, confusion_matrix, f1_score, precision_recall_fscore_support
-from sklearn.model_selection import GroupKFold, KFold
+from sklearn.model_selection import KFold, StratifiedGroupKFold
 from sklearn.pipeline import Pipeline
 
 from .data import LABELS, ORDINAL, clean_records, compose
@@ -117,7 +123,8 @@ def _splits(kind: str, labels, domains, folds: int):
     if kind == "outlet-grouped":
         if n_outlets < folds:
             raise ValueError(f"{folds} outlet-grouped folds need at least {folds} outlets, got {n_outlets}")
-        return list(GroupKFold(n_splits=folds).split(labels, labels, domains))
+        splitter = StratifiedGroupKFold(n_splits=folds, shuffle=True, random_state=0)
+        return list(splitter.split(labels, labels, domains))
     return list(KFold(n_splits=folds, shuffle=True, random_state=0).split(labels))
 
 
