@@ -26,6 +26,7 @@ from __future__ import annotations
 import ipaddress
 import logging
 import re
+from functools import lru_cache
 from typing import NamedTuple
 from urllib.parse import quote, unquote_plus, urlsplit
 
@@ -115,9 +116,18 @@ def host_of(url: str) -> str:
 
 
 def split_url(url: str) -> URLParts:
-    """Validate an http(s) URL and return its normalised parts (userinfo and fragment dropped)."""
+    """Validate an http(s) URL and return its normalised parts (userinfo and fragment dropped).
+
+    Memoised: ingestion asks about the same few addresses (the entry, the page, its canonical, its outlet)
+    several times per article. Only results are cached; a bad URL raises every time.
+    """
     if not isinstance(url, str):
         raise InvalidURLError(f"URL must be a string, not {type(url).__name__}")
+    return _split_url(url)
+
+
+@lru_cache(maxsize=16384)
+def _split_url(url: str) -> URLParts:
     url = url.strip()
     if not url:
         raise InvalidURLError("URL is empty")

@@ -92,6 +92,37 @@ def test_a_pass_stores_extracts_and_clusters(store, world):
     assert row.etag == '"v1"' and row.error_count == 0
 
 
+@pytest.mark.parametrize("batch_size", [1, 2, 25])
+def test_every_batch_size_stores_the_same(store, world, batch_size):
+    stats = _ingestor(store, world, batch_size=batch_size).run_pass()
+    assert stats.articles_added == 3 and len(_stored(store)) == 3
+    assert all(row.story_id is not None for row in _stored(store).values())
+
+
+def test_an_article_that_cannot_be_stored_costs_only_itself(store, world):
+    """A failure inside a batch's transaction rolls it back; the batch is then stored article by article."""
+    from sqlalchemy.exc import OperationalError
+
+    ingestor = _ingestor(store, world)
+    original = ingestor.clusterer.add
+
+    def add(conn, article_id):
+        title = conn.execute(sa.select(articles.c.title).where(articles.c.id == article_id)).scalar()
+        if title.startswith("Levee"):
+            raise OperationalError("UPDATE stories", {}, Exception("disk I/O error"))
+        return original(conn, article_id)
+
+    ingestor.clusterer.add = add
+    stats = ingestor.run_pass()
+    assert stats.articles_added == 2 and len(stats.errors) == 1 and "a2" in stats.errors[0]
+    assert set(_stored(store)) == {"https://www.nytimes.com/2024/05/07/a1.html", f"{world['base']}/gone"}
+    with store.connect() as conn:
+        row = conn.execute(sa.select(feeds)).first()
+    assert row.etag is None and "1 not stored" in row.last_status  # so the next pass is not a 304...
+    again = _ingestor(store, world).run_pass()
+    assert again.articles_added == 1 and len(_stored(store)) == 3  # ...and stores what failed
+
+
 def test_second_pass_uses_conditional_get_and_stores_nothing_twice(store, world):
     _ingestor(store, world).run_pass()
     stats = _ingestor(store, world).run_pass()
@@ -103,13 +134,13 @@ def test_second_pass_uses_conditional_get_and_stores_nothing_twice(store, world)
 def test_an_interrupted_pass_loses_nothing_and_the_next_resumes(store, world):
     stop = threading.Event()
     ingestor = _ingestor(store, world)
-    original = ingestor._ingest_entry
+    original = ingestor._prepare_entry
 
     def one_then_stop(*args):
-        original(*args)
-        stop.set()
+        stop.set()  # asked to stop while the first page is being fetched: it is still stored
+        return original(*args)
 
-    ingestor._ingest_entry = one_then_stop
+    ingestor._prepare_entry = one_then_stop
     first = ingestor.run_pass(stop=stop)
     assert first.articles_added == 1 and len(_stored(store)) == 1
     with store.connect() as conn:
