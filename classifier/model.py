@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import scipy.sparse as sp
-from sklearn.feature_extraction.text import CountVectorizer, TfidfTransformer
+from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, CountVectorizer, TfidfTransformer
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline
 
@@ -52,6 +52,7 @@ DEFAULT_PARAMS: dict = {
     "min_outlets": 10,  # ...and be used by at least this many distinct outlets (capped, see effective_min_outlets)
     "max_terms": 30_000,  # then the terms that best separate the sides across outlets (None: keep all)
     "selection_min_articles": 5,  # outlets with fewer articles do not vote in that ranking
+    "drop_stop_words": True,  # no term made only of English function words ("is", "of the", "said it")
     "sublinear_tf": True,  # 1 + log(tf)
     "C": 3.0,  # inverse L2 strength of the logistic regression
     "class_weight": None,  # or "balanced"
@@ -109,9 +110,13 @@ def tokenize(docs: Iterable[str], params: dict, *, min_df: int = 2) -> tuple[sp.
     return counts, vectorizer.get_feature_names_out()
 
 
-def select_terms(counts: sp.csr_matrix, domains: Sequence[str], labels: Sequence[str], params: dict) -> np.ndarray:
+def select_terms(counts: sp.csr_matrix, domains: Sequence[str], labels: Sequence[str], params: dict,
+                 terms: Sequence[str] | None = None) -> np.ndarray:
     """Indices of the columns of ``counts`` kept as vocabulary.
 
+    0. with ``drop_stop_words`` (and the column ``terms`` given), no term made only of scikit-learn's English
+       stop words: how often a writer uses function words is a classic trace of style (authorship attribution
+       rests on it), not of stance, and "is" or "of the" explains nothing to a reader;
     1. document frequency between ``min_df`` and ``max_df``;
     2. used by at least :func:`effective_min_outlets` distinct outlets;
     3. if ``max_terms``: the ``max_terms`` terms whose use differs most *between sides* relative to how much it
@@ -125,7 +130,10 @@ def select_terms(counts: sp.csr_matrix, domains: Sequence[str], labels: Sequence
     present.data = np.ones_like(present.data)
     df = np.asarray(present.sum(axis=0)).ravel()
     max_df = params["max_df"] * n_docs if isinstance(params["max_df"], float) else params["max_df"]
-    keep = np.flatnonzero((df >= params["min_df"]) & (df <= max_df))
+    allowed = (df >= params["min_df"]) & (df <= max_df)
+    if params["drop_stop_words"] and terms is not None:
+        allowed &= ~stop_word_terms(terms)
+    keep = np.flatnonzero(allowed)
     outlets, rows, sizes = np.unique(np.asarray(domains), return_inverse=True, return_counts=True)
     membership = sp.csr_matrix((np.ones(n_docs), (rows, np.arange(n_docs))), shape=(len(outlets), n_docs))
     min_outlets = effective_min_outlets(domains, labels, params["min_outlets"])
@@ -138,6 +146,12 @@ def select_terms(counts: sp.csr_matrix, domains: Sequence[str], labels: Sequence
     if not keep.size:
         raise TrainingDataError("no term passes the vocabulary filters; more (or longer) articles are needed")
     return keep
+
+
+def stop_word_terms(terms: Sequence[str]) -> np.ndarray:
+    """Boolean mask: which of ``terms`` (words or space-joined phrases) consist only of English stop words."""
+    return np.fromiter((all(word in ENGLISH_STOP_WORDS for word in str(term).split(" ")) for term in terms),
+                       dtype=bool, count=len(terms))
 
 
 def effective_min_outlets(domains: Sequence[str], labels: Sequence[str], min_outlets: int) -> int:
@@ -186,7 +200,7 @@ def fit_from_counts(
 ) -> tuple[Pipeline, np.ndarray]:
     """``(fitted pipeline, kept column indices)`` from pre-tokenised training ``counts`` (rows = articles,
     columns = ``terms``). Column ``keep[i]`` of ``counts`` is term ``i`` of the pipeline's vocabulary."""
-    keep = select_terms(counts, domains, labels, params)
+    keep = select_terms(counts, domains, labels, params, terms)
     vocabulary = {str(term): index for index, term in enumerate(terms[keep])}
     counts_step = count_vectorizer(params, vocabulary=vocabulary)
     counts_step.fit([""])  # a fixed vocabulary: fitting only validates it
