@@ -25,7 +25,6 @@ from __future__ import annotations
 import hashlib
 import logging
 import re
-import zlib
 from dataclasses import dataclass
 
 import numpy as np
@@ -40,7 +39,6 @@ SHINGLE_WORDS = 5
 BANDS = 16
 ROWS = 3
 MAX_WORDS = 1500
-_MERSENNE = np.uint64((1 << 61) - 1)
 
 #: LSH band keys of every fingerprinted article: articles sharing a key are near-duplicate candidates.
 syndication_bands = sa.Table(
@@ -78,14 +76,21 @@ _MARK = articles.update().where(articles.c.id == _P("aid")).values(fingerprint=_
 
 
 def _coefficients() -> tuple[np.ndarray, np.ndarray]:
-    """The MinHash permutations (a*x + b) mod p: fixed, so signatures compare across processes and versions."""
-    raw = hashlib.shake_128(b"newstilt-minhash-v1").digest(BANDS * ROWS * 8)
-    values = np.frombuffer(raw, dtype="<u4").astype(np.uint64)
+    """The MinHash functions ``h(x) = ((a*x + b) mod 2**64) >> 32`` (multiply-add-shift, a universal family for
+    32-bit keys, Dietzfelbinger 1996): fixed, so signatures compare across processes and versions."""
+    raw = hashlib.shake_128(b"newstilt-minhash-v2").digest(BANDS * ROWS * 16)
+    values = np.frombuffer(raw, dtype="<u8").astype(np.uint64)
     a, b = values[0::2], values[1::2]
     return a | np.uint64(1), b
 
 
 _A, _B = _coefficients()
+_SHIFT = np.uint64(32)
+_LOW32 = np.uint64(0xFFFFFFFF)
+#: Odd multiplier of the polynomial byte hash, and its inverse modulo 2**64.
+_R = 0x9E3779B97F4A7C15
+_R_INVERSE = pow(_R, -1, 1 << 64)
+_MIX1, _MIX2 = np.uint64(0xBF58476D1CE4E5B9), np.uint64(0x94D049BB133111EB)
 
 
 def normalised_words(text: str) -> list[str]:
@@ -97,40 +102,50 @@ def fingerprint(text: str) -> str:
     return hashlib.sha256(" ".join(normalised_words(text)).encode()).hexdigest()
 
 
-_WORD_HASHES: dict[str, int] = {}
-
-
-def _word_hashes(words: list[str]) -> list[int]:
-    """CRC-32 of each word, memoised (news vocabulary repeats; the cache is cleared when it grows large)."""
-    cache = _WORD_HASHES
-    if len(cache) > 300_000:
-        cache.clear()
-    out = []
-    for word in words:
-        value = cache.get(word)
-        if value is None:
-            value = cache[word] = zlib.crc32(word.encode())
-        out.append(value)
-    return out
+def _powers(base: int, n: int) -> np.ndarray:
+    """``base ** i mod 2**64`` for ``i`` in ``0..n-1`` (numpy's uint64 arithmetic wraps modulo 2**64)."""
+    out = np.full(n, base, dtype=np.uint64)
+    out[0] = 1
+    return np.cumprod(out, dtype=np.uint64)
 
 
 def shingles(words: list[str]) -> np.ndarray:
-    """The distinct 64-bit hashes of the text's 5-word shingles (stable across processes)."""
+    """The distinct 64-bit hashes of the text's 5-word shingles (stable across processes).
+
+    A shingle's hash is a polynomial hash of its bytes in ``" ".join(words)``, mixed by the splitmix64
+    finaliser. All of it is array arithmetic over the joined text: prefix sums of ``byte * R**i`` give the
+    hash of any span as ``(P[end] - P[start]) * R**-start``, so no word is hashed in Python.
+    """
     if not words:
         return np.zeros(0, dtype=np.uint64)
-    hashed = np.array(_word_hashes(words), dtype=np.uint64)
-    width = min(SHINGLE_WORDS, len(words))
-    n = len(words) - width + 1
-    combined = np.zeros(n, dtype=np.uint64)
-    for k in range(width):  # polynomial rolling combination, wrapping modulo 2**64
-        combined = combined * np.uint64(1_000_003) + hashed[k:k + n]
-    return np.unique(combined)
+    data = np.frombuffer(" ".join(words).encode(), dtype=np.uint8)
+    n = len(data)
+    with np.errstate(over="ignore"):
+        prefix = np.zeros(n + 1, dtype=np.uint64)
+        np.cumsum(data.astype(np.uint64) * _powers(_R, n), out=prefix[1:], dtype=np.uint64)
+        spaces = np.flatnonzero(data == 32)
+        starts = np.concatenate(([0], spaces + 1))
+        ends = np.concatenate((spaces, [n]))
+        width = min(SHINGLE_WORDS, len(words))
+        first, last = starts[: len(words) - width + 1], ends[width - 1:]
+        h = (prefix[last] - prefix[first]) * _powers(_R_INVERSE, int(first[-1]) + 1)[first]
+        h += (last - first).astype(np.uint64)  # and its length in bytes
+        h ^= h >> np.uint64(30)
+        h *= _MIX1
+        h ^= h >> np.uint64(27)
+        h *= _MIX2
+        h ^= h >> np.uint64(31)
+    return np.unique(h)
 
 
 def band_keys(shingle_hashes: np.ndarray) -> list[int]:
     """The 16 LSH band keys (signed 64-bit integers) of a text's shingle hashes."""
-    low = shingle_hashes & np.uint64(0xFFFFFFFF)
-    signature = ((np.outer(_A, low) + _B[:, None]) % _MERSENNE).min(axis=1)
+    low = shingle_hashes & _LOW32
+    with np.errstate(over="ignore"):
+        values = np.outer(_A, low)
+        values += _B[:, None]
+        values >>= _SHIFT
+    signature = values.min(axis=1)
     keys = []
     for band in range(BANDS):
         chunk = signature[band * ROWS:(band + 1) * ROWS].astype("<u8").tobytes()
