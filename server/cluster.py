@@ -33,6 +33,8 @@ Publication dates, not arrival times, drive all of it, so an archive imported in
 ``server.bulk``) clusters the way the same news would have live. ``match`` is the read-only form for a page
 that is not stored (the analyze API).
 
+The title article's vector (as it was weighed when the article arrived) is kept in ``story_title_vectors``.
+
 Concurrency: on PostgreSQL ``add`` takes a transaction-scoped advisory lock (``pg_advisory_xact_lock``) before
 reading anything, so concurrent ingestion processes assign stories one at a time; SQLite's ``BEGIN IMMEDIATE``
 already serialises writers. ``add`` on an article that already has a story changes nothing, so an article is
@@ -46,8 +48,6 @@ from __future__ import annotations
 
 import json
 import logging
-import threading
-from collections import OrderedDict
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 
@@ -92,6 +92,16 @@ story_terms = sa.Table(
     sa.Column("weight", sa.Float, nullable=False),
 )
 
+#: The vector of each story's title article (JSON ``{term: weight}``), so choosing the most central headline
+#: never re-reads and re-weighs an old article's text.
+story_title_vectors = sa.Table(
+    "story_title_vectors",
+    metadata,
+    sa.Column("story_id", sa.Integer, primary_key=True),
+    sa.Column("article_id", sa.Integer, nullable=False),
+    sa.Column("vector", sa.Text, nullable=False),
+)
+
 #: The candidate index: a member's heaviest terms on its publication day (``UNDATED`` when it has none).
 story_postings = sa.Table(
     "story_postings",
@@ -127,7 +137,10 @@ _SQL = {
     "overlap": "SELECT story_id, term, weight FROM story_terms WHERE story_id IN {list:ids} AND term IN {list:terms}",
     "centroid": "SELECT term, weight FROM story_terms WHERE story_id = :sid",
     "drop_terms": "DELETE FROM story_terms WHERE story_id = :sid AND term IN {list:terms}",
-    "title_text": "SELECT title, length(text) FROM articles WHERE id = :id",
+    "title_vector": "SELECT article_id, vector FROM story_title_vectors WHERE story_id = :sid",
+    "write_title_vector": "INSERT INTO story_title_vectors (story_id, article_id, vector) VALUES (:sid, :aid, :vec) "
+                          "ON CONFLICT (story_id) DO UPDATE SET article_id = excluded.article_id, "
+                          "vector = excluded.vector",
     "place_article": "UPDATE articles SET story_id = :sid, match_score = :score, fingerprint = :fp, "
                      "syndicated_of = :orig WHERE id = :aid",
 }
@@ -255,7 +268,7 @@ def day_number(value: datetime) -> int:
 
 
 class Clusterer:
-    """Assigns articles to stories. One instance may be shared by threads; it keeps no state but a cache."""
+    """Assigns articles to stories. One instance may be shared by threads: all its state is in the database."""
 
     def __init__(self, store, *, window_days: int | None = None, threshold: float | None = None,
                  config: ClusterConfig | None = None, deduper: Deduper | None = None, **options):
@@ -267,11 +280,6 @@ class Clusterer:
         self.store = store
         self.config = replace(config or ClusterConfig(), **options)
         self.deduper = deduper or Deduper()
-        # vectors of recent articles, for the title choice; keyed by (id, title, text length) because a
-        # rolled-back transaction's ids can be handed out again (SQLite reuses rowids)
-        self._cache: OrderedDict[tuple, dict[str, float]] = OrderedDict()
-        self._cache_lock = threading.Lock()
-        self._cache_size = 4096
         self._pg = store.backend == "postgresql"
         statements = {**_SQL, **_SQL_BY_BACKEND["postgresql" if self._pg else "sqlite"]}
         statements.update({f"candidates_{n}": _candidates_sql(n) for n in range(1, self.config.posting_terms + 1)})
@@ -296,7 +304,6 @@ class Clusterer:
         counts = self._counts(row.title, row.text)
         n_docs, df = self._count_document(conn, counts)
         doc = _Doc(textvec.weigh(counts, df, n_docs, top=self.config.vector_terms), as_utc(row.published))
-        self._remember((article_id, row.title, len(row.text)), doc.vector)
 
         copy, band_keys, digest = self.deduper.find(conn, row.text, exclude=article_id)
         self.deduper.index(conn, article_id, band_keys)
@@ -368,25 +375,17 @@ class Clusterer:
         counts = self._counts(title, text)
         return textvec.weigh(counts, self._df(conn, counts), self._documents(conn), top=self.config.vector_terms)
 
-    def _remember(self, key: tuple, vector: dict[str, float]) -> None:
-        with self._cache_lock:
-            self._cache[key] = vector
-            self._cache.move_to_end(key)
-            while len(self._cache) > self._cache_size:
-                self._cache.popitem(last=False)
+    def _title_vector(self, conn, story_id: int, title_article_id: int) -> dict[str, float] | None:
+        """The stored vector of a story's title article (recomputed for a store made before they were kept)."""
+        rows = self._sql.run(conn, "title_vector", {"sid": story_id})
+        if rows and rows[0][0] == title_article_id:
+            return json.loads(rows[0][1])
+        row = conn.execute(_Q_ARTICLE, {"id": title_article_id}).first()
+        return None if row is None else self._vector(conn, row.title, row.text)
 
-    def _article_vector(self, conn, article_id: int) -> dict[str, float] | None:
-        rows = self._sql.run(conn, "title_text", {"id": article_id})
-        if not rows:
-            return None
-        key = (article_id, *rows[0])
-        with self._cache_lock:
-            vector = self._cache.get(key)
-        if vector is None:
-            row = conn.execute(_Q_ARTICLE, {"id": article_id}).first()
-            vector = self._vector(conn, row.title, row.text)
-            self._remember(key, vector)
-        return vector
+    def _keep_title_vector(self, conn, story_id: int, article_id: int, vector: dict[str, float]) -> None:
+        self._sql.run(conn, "write_title_vector", {"sid": story_id, "aid": article_id,
+                                                   "vec": json.dumps(vector, separators=(",", ":"))})
 
     # -- candidates and scores -------------------------------------------------------------------------
 
@@ -449,6 +448,7 @@ class Clusterer:
         story_id = conn.execute(_INSERT_STORY, {"title": title, "aid": article_id, "pub": doc.published,
                                                 "now": utcnow()}).scalar_one()
         self._write_centroid(conn, story_id, textvec.top_terms(doc.vector, self.config.centroid_terms))
+        self._keep_title_vector(conn, story_id, article_id, doc.vector)
         return story_id
 
     def _write_centroid(self, conn, story_id: int, rows: dict[str, float]) -> None:
@@ -478,16 +478,18 @@ class Clusterer:
         if doc.published is not None:
             first = doc.published if first is None or doc.published < first else first
             last = doc.published if last is None or doc.published > last else last
-        central = self._central(conn, new, article_id, doc.vector, chosen.title_article_id) == article_id
+        central = self._central(conn, story_id, new, article_id, doc.vector, chosen.title_article_id) == article_id
+        if central:
+            self._keep_title_vector(conn, story_id, article_id, doc.vector)
         conn.execute(_UPDATE_STORY, {"sid": story_id, "now": utcnow(), "first": first, "last": last,
                                      "title": title if central else None, "tid": article_id if central else None})
 
-    def _central(self, conn, centroid: dict[str, float], article_id: int, vector: dict[str, float],
+    def _central(self, conn, story_id: int, centroid: dict[str, float], article_id: int, vector: dict[str, float],
                  title_article_id: int | None) -> int:
         """Whichever of the new member and the current title article is closer to the centroid."""
         if title_article_id is None:
             return article_id
-        current = self._article_vector(conn, title_article_id)
+        current = self._title_vector(conn, story_id, title_article_id)
         if current is None:
             return article_id
         return article_id if textvec.cosine(vector, centroid) > textvec.cosine(current, centroid) else title_article_id

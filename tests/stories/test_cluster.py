@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import sqlalchemy as sa
 
-from server.cluster import ClusterConfig, Clusterer, story_postings, story_terms
+from server.cluster import ClusterConfig, Clusterer, story_postings, story_terms, story_title_vectors
 from server.errors import NotFoundError
 from server.store import articles, stories
 from server.urls import normalize_url
@@ -46,6 +46,30 @@ def test_story_rows_count_members_and_carry_a_member_headline(loaded, store):
         assert story.title_article_id in {m["id"] for m in group}
         dates = [m["published"] for m in group if m["published"] is not None]
         assert (story.first_published, story.last_published) == ((min(dates), max(dates)) if dates else (None, None))
+
+
+def test_every_story_keeps_its_title_articles_vector(loaded, store):
+    """The headline choice reads the title article's vector from the database, never from process memory."""
+    with store.connect() as conn:
+        kept = {row.story_id: row for row in conn.execute(sa.select(story_title_vectors))}
+        titles = dict(conn.execute(sa.select(stories.c.id, stories.c.title_article_id)).all())
+    assert set(kept) == set(titles)
+    assert all(kept[sid].article_id == titles[sid] and kept[sid].vector.startswith("{") for sid in titles)
+
+
+def test_a_store_without_title_vectors_still_chooses_headlines(loaded, store):
+    """A store clustered before title vectors were kept: the title article's vector is weighed again."""
+    rail = next(row for row in loaded.values() if row["item"]["event"] == "rail")
+    with store.begin() as conn:
+        conn.execute(story_title_vectors.delete())
+    _, assignment = _new_article(store, Clusterer(store), **RAIL_FOLLOW_UP, published=datetime(2024, 3, 6, tzinfo=UTC),
+                                 url="https://www.example.com/rail/safety-vote-scheduled")
+    assert assignment.story_id == rail["story_id"]
+    with store.connect() as conn:
+        title_id = conn.execute(sa.select(stories.c.title_article_id)
+                                .where(stories.c.id == rail["story_id"])).scalar()
+        members = set(conn.execute(sa.select(articles.c.id).where(articles.c.story_id == rail["story_id"])).scalars())
+    assert title_id in members
 
 
 def test_join_scores_are_stored_and_founders_have_none(loaded):
