@@ -18,6 +18,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from classifier_bench import line  # noqa: E402 - the sibling script, on sys.path as this one's folder
+
 from classifier import read_jsonl  # noqa: E402
 from classifier.data import clean_records, compose  # noqa: E402
 from classifier.evaluate import _cross_validate, _splits  # noqa: E402
@@ -48,11 +50,6 @@ def configurations(steps=STEPS) -> list[tuple[str, str, dict]]:
         params = resolve_params({**params, **changes})
         out.append((name, form, dict(params)))
     return out
-
-
-def line(name: str, block: dict) -> str:
-    return (f"{name:<44} {block['macro_f1']:.3f} ± {block['macro_f1_sd']:.3f}   {block['pooled']['macro_f1']:.3f}"
-            f"    {block['accuracy']:.3f}   {block['mae']:.3f}   {block['seconds']:>6.0f} s")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -95,7 +92,7 @@ def main(argv: list[str] | None = None) -> int:
 
         block = _cross_validate(counts, terms, labels, domains, splits, fit, "outlet-grouped", False)
         report["steps"].append({"name": name, "text": form, "params": params, **block})
-        print(line(name, block), flush=True)
+        print(line(name, block, width=44), flush=True)
         if args.json:
             args.json.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
     best = max(report["steps"], key=lambda step: step["macro_f1"])

@@ -31,8 +31,9 @@ def percentile(values: list[float], share: float) -> float:
     return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
 
 
-def line(name: str, block: dict) -> str:
-    return (f"{name:<34} {block['macro_f1']:.3f} ± {block['macro_f1_sd']:.3f}   {block['pooled']['macro_f1']:.3f}"
+def line(name: str, block: dict, width: int = 34) -> str:
+    """One row of figures: fold-mean macro-F1 ± sd, pooled macro-F1, accuracy, MAE, seconds."""
+    return (f"{name:<{width}} {block['macro_f1']:.3f} ± {block['macro_f1_sd']:.3f}   {block['pooled']['macro_f1']:.3f}"
             f"    {block['accuracy']:.3f}   {block['mae']:.3f}   {block['seconds']:>6.0f} s")
 
 
