@@ -20,10 +20,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from classifier_bench import line  # noqa: E402 - the sibling script, on sys.path as this one's folder
 
-from classifier import read_jsonl  # noqa: E402
-from classifier.data import clean_records, compose  # noqa: E402
-from classifier.evaluate import _cross_validate, _splits  # noqa: E402
-from classifier.model import DEFAULT_PARAMS, fit_from_counts, neutralise_all, resolve_params, tokenize  # noqa: E402
+from newstilt.classifier import read_jsonl  # noqa: E402
+from newstilt.classifier.data import clean_records, compose  # noqa: E402
+from newstilt.classifier.evaluate import _cross_validate, _splits  # noqa: E402
+from newstilt.classifier.model import DEFAULT_PARAMS, fit_from_counts, neutralise_all, resolve_params, tokenize  # noqa: E402
 
 #: ``(name, text form, parameter changes)``; each step's parameters are the previous step's plus its changes.
 STEPS: list[tuple[str, str, dict]] = [

@@ -21,9 +21,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from classifier import load, read_jsonl, save, train  # noqa: E402
-from classifier.data import clean_records  # noqa: E402
-from classifier.evaluate import BASELINE, evaluate  # noqa: E402
+from newstilt.classifier import load, read_jsonl, save, train  # noqa: E402
+from newstilt.classifier.data import clean_records  # noqa: E402
+from newstilt.classifier.evaluate import BASELINE, evaluate  # noqa: E402
 
 
 def percentile(values: list[float], share: float) -> float:

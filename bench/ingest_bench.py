@@ -29,12 +29,12 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from server import create_app  # noqa: E402
-from server.cluster import Clusterer  # noqa: E402
-from server.fetch import FetchConfig, Fetcher  # noqa: E402
-from server.ingest import Ingestor, import_opml  # noqa: E402
-from server.ratings import Ratings  # noqa: E402
-from server.store import Store  # noqa: E402
+from newstilt.cluster import Clusterer  # noqa: E402
+from newstilt.fetch import FetchConfig, Fetcher  # noqa: E402
+from newstilt.ingest import Ingestor, import_opml  # noqa: E402
+from newstilt.ratings import Ratings  # noqa: E402
+from newstilt.storage import Store  # noqa: E402
+from newstilt.web import create_app  # noqa: E402
 
 
 def start_newsnet(shared: Path, files: list[Path]) -> tuple[subprocess.Popen, str]:
@@ -110,8 +110,8 @@ def main() -> None:
         figures["stored_articles"] = store.counts()["articles"]
         model_path = tmp / "models" / "newstilt-bias.joblib"
         if not args.no_model:
-            from classifier import save, train
-            from server.training import store_records
+            from newstilt.classifier import save, train
+            from newstilt.training import store_records
 
             started = time.perf_counter()
             records = list(store_records(store, ratings.index()))

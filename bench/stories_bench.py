@@ -44,12 +44,12 @@ import sqlalchemy as sa
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from server.bulk import import_jsonl, parse_published  # noqa: E402
-from server.cluster import Clusterer  # noqa: E402
-from server.ingest import resolve_outlet  # noqa: E402
-from server.ratings import Ratings  # noqa: E402
-from server.store import Store, articles, stories  # noqa: E402
-from server.urls import normalize_url  # noqa: E402
+from newstilt.bulk import import_jsonl, parse_published  # noqa: E402
+from newstilt.cluster import Clusterer  # noqa: E402
+from newstilt.ingest import resolve_outlet  # noqa: E402
+from newstilt.ratings import Ratings  # noqa: E402
+from newstilt.storage import Store, articles, stories  # noqa: E402
+from newstilt.urls import normalize_url  # noqa: E402
 
 PROBE_AT = 5000
 

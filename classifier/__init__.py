@@ -2,7 +2,7 @@
 
 A plain library (no Flask). Typical use::
 
-    from classifier import load, read_jsonl, save, train
+    from newstilt.classifier import load, read_jsonl, save, train
 
     model = train(read_jsonl("articles.jsonl.gz"))
     save(model, "newstilt-model.joblib")          # + newstilt-model.json (metadata)

@@ -1,22 +1,6 @@
-"""The classifier's exceptions. Kept free of ``server`` so the scorer stays a plain library.
-
-The service maps :class:`ModelError` to its own ``model_unavailable`` answer at the edge; the ``status`` and
-``code`` attributes mirror ``server.errors.ModelError`` so a generic handler can use them directly.
-"""
+"""The scorer's exceptions: the ones of newstilt's single exception tree (``newstilt.errors``)."""
 from __future__ import annotations
 
-RETRAIN_HINT = "Retrain with `newstilt train --data FILE.jsonl[.gz]` or `newstilt train --from-store`."
+from ..errors import RETRAIN_HINT, ModelError, TrainingDataError
 
-
-class ModelError(RuntimeError):
-    """A scoring model that is missing, tampered with, or made by other library versions."""
-
-    status = 503
-    code = "model_unavailable"
-
-    def __init__(self, message: str, *, hint: bool = True) -> None:
-        super().__init__(f"{message} {RETRAIN_HINT}" if hint else message)
-
-
-class TrainingDataError(ValueError):
-    """Training or evaluation records that cannot be used (no valid record, a single class, too few outlets)."""
+__all__ = ["RETRAIN_HINT", "ModelError", "TrainingDataError"]

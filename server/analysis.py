@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 from .coverage import story_payload
 from .errors import ExtractionError, NewstiltError, NotFoundError
-from .store import articles
+from .storage import articles
 from .urls import normalize_url
 
 LOGGER = logging.getLogger(__name__)

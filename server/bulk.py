@@ -8,7 +8,7 @@ through ``outlet_for`` and nothing else of the file's labelling reaches the stor
 The import runs in two phases, each committing in batches, so an interrupted import loses nothing committed
 and running it again continues where it stopped:
 
-1. **Store.** Lines are read in order, URLs normalised (``server.urls.normalize_url``), and articles inserted
+1. **Store.** Lines are read in order, URLs normalised (``newstilt.urls.normalize_url``), and articles inserted
    with ``origin="import"``; URLs already stored are skipped. A broken line (bad JSON, no URL, an invalid URL,
    neither title nor text) is logged and counted, never fatal. A publication date that cannot be read or is
    implausible (before 1900 or more than two days ahead) is stored as no date and counted in ``bad_dates``.
@@ -32,7 +32,7 @@ import sqlalchemy as sa
 from tqdm import tqdm
 
 from .errors import InvalidURLError
-from .store import articles
+from .storage import articles
 from .urls import normalize_url
 
 LOGGER = logging.getLogger(__name__)

@@ -45,7 +45,7 @@ SETTINGS_FLAGS = {"host", "port", "threads", "ingest", "ingest_interval", "model
 
 
 def open_store(settings: Settings):
-    from .store import Store
+    from .storage import Store
 
     store = Store(settings.resolved_database_url)
     store.ensure_schema()
@@ -108,7 +108,7 @@ def serve(settings: Settings):
     """Run the service with a production WSGI server (waitress)."""
     from waitress import create_server
 
-    from . import create_app
+    from .web import create_app
 
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     app = create_app(settings.flask_config())
@@ -126,7 +126,7 @@ def serve(settings: Settings):
     if settings.ingest:
         from .ingest import Scheduler
 
-        logging.getLogger("server").setLevel(min(logging.INFO, logging.getLogger().level))
+        logging.getLogger("newstilt").setLevel(min(logging.INFO, logging.getLogger().level))
         ingestor = make_ingestor(settings, services.store, services.ratings)
         scheduler = Scheduler(ingestor, settings.ingest_interval, stopping, before_first=lambda: _defaults(
             services, settings))
@@ -232,7 +232,7 @@ def ratings_lookup(settings: Settings, url: str):
 def bundled_feeds_opml() -> bytes:
     from importlib import resources
 
-    return resources.files("server").joinpath("data/default-feeds.opml").read_bytes()
+    return resources.files("newstilt").joinpath("data/default-feeds.opml").read_bytes()
 
 
 def ensure_default_feeds(store, index, settings: Settings) -> int:
@@ -417,7 +417,7 @@ def _with_service_settings(command: click.Command) -> click.Command:
 
 
 def _classifier_command(name: str) -> click.Command:
-    from classifier import cli as classifier_cli
+    from newstilt.classifier import cli as classifier_cli
 
     command = {"train": classifier_cli.train_command, "evaluate": classifier_cli.evaluate_command}[name]
     return _with_service_settings(command)

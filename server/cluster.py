@@ -2,11 +2,11 @@
 
 How an article is placed (``Clusterer.add``, inside the caller's transaction):
 
-1. **Terms.** ``server.textvec`` turns the headline and the first 400 words into terms (headline counted twice,
+1. **Terms.** ``newstilt.textvec`` turns the headline and the first 400 words into terms (headline counted twice,
    capitalised-name bigrams, numbers kept) and weighs them TF-IDF with document frequencies kept in the
    database (``cluster_df``, updated as articles arrive, ``cluster_meta['documents']`` the count), keeping the
    article's 80 heaviest terms, L2-normalised.
-2. **Syndication.** ``server.dedupe`` fingerprints the text; a near-identical copy of a stored article is marked
+2. **Syndication.** ``newstilt.dedupe`` fingerprints the text; a near-identical copy of a stored article is marked
    (``syndicated_of``) and joins its original's story whatever its score, as long as the time rules (5, 6)
    allow it.
 3. **Candidates from an index, never a scan.** ``story_postings`` holds (term, day, story) for the 20 heaviest
@@ -30,7 +30,7 @@ How an article is placed (``Clusterer.add``, inside the caller's transaction):
    title article are compared with the updated centroid and the closer one titles the story.
 
 Publication dates, not arrival times, drive all of it, so an archive imported in publication order (see
-``server.bulk``) clusters the way the same news would have live. ``match`` is the read-only form for a page
+``newstilt.bulk``) clusters the way the same news would have live. ``match`` is the read-only form for a page
 that is not stored (the analyze API).
 
 The title article's vector (as it was weighed when the article arrived) is kept in ``story_title_vectors``.
@@ -56,8 +56,8 @@ import sqlalchemy as sa
 from . import textvec
 from .dedupe import Deduper
 from .errors import NotFoundError
-from .fastsql import Statements
-from .store import articles, metadata, stories, utcnow
+from .storage import articles, stories, utcnow
+from .storage.fastsql import Statements
 
 LOGGER = logging.getLogger(__name__)
 
@@ -66,51 +66,6 @@ UNDATED = -1_000_000
 #: Key of the PostgreSQL advisory lock serialising story assignment ("newstilt" in ASCII, as an integer).
 ADVISORY_LOCK_KEY = 0x6E657773_74696C74 & 0x7FFFFFFFFFFFFFFF
 _EPOCH = date(1970, 1, 1)
-
-#: Document frequency of every term seen (in headline or the first ``max_words`` words of a clustered article).
-cluster_df = sa.Table(
-    "cluster_df",
-    metadata,
-    sa.Column("term", sa.String(100), primary_key=True),
-    sa.Column("df", sa.Integer, nullable=False),
-)
-
-#: Counters of the clusterer: ``documents`` (articles counted in ``cluster_df``).
-cluster_meta = sa.Table(
-    "cluster_meta",
-    metadata,
-    sa.Column("key", sa.String(32), primary_key=True),
-    sa.Column("value", sa.BigInteger, nullable=False),
-)
-
-#: A story's centroid: the sum of its members' term vectors, its ``centroid_terms`` heaviest terms.
-story_terms = sa.Table(
-    "story_terms",
-    metadata,
-    sa.Column("story_id", sa.Integer, primary_key=True),
-    sa.Column("term", sa.String(100), primary_key=True),
-    sa.Column("weight", sa.Float, nullable=False),
-)
-
-#: The vector of each story's title article (JSON ``{term: weight}``), so choosing the most central headline
-#: never re-reads and re-weighs an old article's text.
-story_title_vectors = sa.Table(
-    "story_title_vectors",
-    metadata,
-    sa.Column("story_id", sa.Integer, primary_key=True),
-    sa.Column("article_id", sa.Integer, nullable=False),
-    sa.Column("vector", sa.Text, nullable=False),
-)
-
-#: The candidate index: a member's heaviest terms on its publication day (``UNDATED`` when it has none).
-story_postings = sa.Table(
-    "story_postings",
-    metadata,
-    sa.Column("term", sa.String(100), primary_key=True),
-    sa.Column("day", sa.Integer, primary_key=True),
-    sa.Column("story_id", sa.Integer, primary_key=True),
-)
-
 
 _P = sa.bindparam
 _Q_ARTICLE = sa.select(articles.c.title, articles.c.text, articles.c.published, articles.c.story_id,

@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from .errors import NotFoundError
 from .ratings import RatingsIndex
 from .scale import BIAS_LABELS, SIDES, bias_label, side_of
-from .store import articles, stories
+from .storage import articles, stories
 
 GROUPS = (*SIDES, "unrated")
 

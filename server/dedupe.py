@@ -30,8 +30,8 @@ from dataclasses import dataclass
 import numpy as np
 import sqlalchemy as sa
 
-from .fastsql import Statements
-from .store import articles, metadata
+from .storage import articles
+from .storage.fastsql import Statements
 
 LOGGER = logging.getLogger(__name__)
 
@@ -39,14 +39,6 @@ SHINGLE_WORDS = 5
 BANDS = 16
 ROWS = 3
 MAX_WORDS = 1500
-
-#: LSH band keys of every fingerprinted article: articles sharing a key are near-duplicate candidates.
-syndication_bands = sa.Table(
-    "syndication_bands",
-    metadata,
-    sa.Column("band_key", sa.BigInteger, primary_key=True),
-    sa.Column("article_id", sa.Integer, primary_key=True),
-)
 
 _WORDS = re.compile(r"[^\W_]+")
 _P = sa.bindparam

@@ -126,7 +126,7 @@ class BundledTableError(ValueError):
 
 
 def read_bundled_text() -> str:
-    return resources.files("server").joinpath("data/outlets.csv").read_text(encoding="utf-8")
+    return resources.files("newstilt").joinpath("data/outlets.csv").read_text(encoding="utf-8")
 
 
 def parse_bundled(text: str) -> list[BundledEntry]:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from .coverage import BlindspotRule
 from .ratings import Ratings
-from .store import Store
+from .storage import Store
 
 LOGGER = logging.getLogger(__name__)
 
@@ -71,8 +71,8 @@ class Services:
         if not path.exists():
             return None, (f"no model installed at {path}; train one with 'newstilt train --data FILE' "
                           "or 'newstilt train --from-store'")
-        from classifier import load
-        from classifier.errors import ModelError
+        from newstilt.classifier import load
+        from newstilt.classifier.errors import ModelError
 
         try:
             return load(path), None

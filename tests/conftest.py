@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from server import create_app
-from server.store import Store
+from newstilt.storage import Store
+from newstilt.web import create_app
 
 RESOURCES = Path(__file__).parent / "resources"
 FIXTURE_OUTLETS = RESOURCES / "ratings" / "outlets-fixture.csv"

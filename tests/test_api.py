@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from server.importers import import_file
+from newstilt.importers import import_file
 
 from .conftest import RESOURCES
 

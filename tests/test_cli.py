@@ -11,8 +11,8 @@ import httpx
 import pytest
 from click.testing import CliRunner
 
-from server.cli import main
-from server.config import DEFAULT_PORT, Settings
+from newstilt.cli import main
+from newstilt.config import DEFAULT_PORT, Settings
 
 from .conftest import RESOURCES
 
@@ -61,7 +61,7 @@ def test_bad_input_is_a_clear_error_not_a_traceback(tmp_path):
 
 def test_serve_runs_waitress_and_stops_on_sigterm(tmp_path):
     env = {**os.environ, "NEWSTILT_DATA_DIR": str(tmp_path / "data"), "NEWSTILT_INGEST": "off"}
-    proc = subprocess.Popen([sys.executable, "-m", "server", "serve", "--port", "0"], env=env,
+    proc = subprocess.Popen([sys.executable, "-m", "newstilt", "serve", "--port", "0"], env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         first = proc.stdout.readline()
@@ -84,7 +84,7 @@ def test_serve_stops_promptly_with_an_idle_keep_alive_connection(tmp_path):
     import time
 
     env = {**os.environ, "NEWSTILT_DATA_DIR": str(tmp_path), "NEWSTILT_INGEST": "off"}
-    proc = subprocess.Popen([sys.executable, "-m", "server", "serve", "--port", "0"], env=env,
+    proc = subprocess.Popen([sys.executable, "-m", "newstilt", "serve", "--port", "0"], env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         port = int(proc.stdout.readline().rsplit(":", 1)[1].strip("/\n"))
@@ -123,7 +123,7 @@ def test_feeds_commands(tmp_path):
 
 
 def test_feeds_import_the_bundled_default_list(tmp_path):
-    from server.cli import bundled_feeds_opml
+    from newstilt.cli import bundled_feeds_opml
 
     path = tmp_path / "default.opml"
     path.write_bytes(bundled_feeds_opml())

@@ -5,9 +5,9 @@ from datetime import UTC, datetime
 
 import pytest
 
-from server.coverage import BlindspotRule, distribution, story_payload
-from server.ratings import build_index, parse_bundled
-from server.store import articles, stories
+from newstilt.coverage import BlindspotRule, distribution, story_payload
+from newstilt.ratings import build_index, parse_bundled
+from newstilt.storage import articles, stories
 
 from .conftest import FIXTURE_OUTLETS
 
@@ -17,7 +17,7 @@ def index():
     return build_index(parse_bundled(FIXTURE_OUTLETS.read_text()), [], {}, {}, "test")
 
 def test_distribution_counts_each_outlet_once(index):
-    from server.coverage import outlet_summary
+    from newstilt.coverage import outlet_summary
 
     outlets = [outlet_summary(index, k) for k in ("nytimes.com", "nytimes.com", "foxnews.com", "reuters.com",
                                                    "breitbart.com", "unrated.example", None)]

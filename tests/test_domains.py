@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import pytest
 
-from server import domains
-from server.errors import InvalidURLError, NotFoundError
-from server.ratings import build_index, parse_bundled
+from newstilt import domains
+from newstilt.errors import InvalidURLError, NotFoundError
+from newstilt.ratings import build_index, parse_bundled
 
 from .conftest import FIXTURE_OUTLETS
 

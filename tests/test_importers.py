@@ -5,9 +5,9 @@ import json
 
 import pytest
 
-from server.errors import RatingsImportError
-from server.importers import import_file, parse_allsides, parse_mbfc
-from server.ratings import Ratings
+from newstilt.errors import RatingsImportError
+from newstilt.importers import import_file, parse_allsides, parse_mbfc
+from newstilt.ratings import Ratings
 
 from .conftest import FIXTURE_OUTLETS, RESOURCES
 

@@ -7,9 +7,9 @@ import random
 import pytest
 from click.testing import CliRunner
 
-from server import create_app
-from server.cli import main
-from server.store import Store
+from newstilt.cli import main
+from newstilt.storage import Store
+from newstilt.web import create_app
 
 VOCAB = {
     "left": "climate justice workers union healthcare equity wages immigrants rights progressive",

@@ -5,7 +5,7 @@ import threading
 
 import sqlalchemy as sa
 
-from server.store import Store, feeds
+from newstilt.storage import Store, feeds
 
 
 def test_a_reader_does_not_wait_for_an_open_write_transaction(tmp_path):

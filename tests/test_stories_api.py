@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 import pytest
 import sqlalchemy as sa
 
-from server.store import articles
+from newstilt.storage import articles
 
 EVENT = [
     ("nytimes.com", "https://www.nytimes.com/2024/03/12/us/harbor-bridge-collapse.html",

@@ -1,8 +1,8 @@
 """Distant supervision from the store: labels come from the outlet's rating; unrated outlets are left out."""
 from __future__ import annotations
 
-from server.ratings import Ratings
-from server.training import store_records
+from newstilt.ratings import Ratings
+from newstilt.training import store_records
 
 from .conftest import FIXTURE_OUTLETS
 

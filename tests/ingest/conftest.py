@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from server.fetch import FetchConfig, Fetcher
+from newstilt.fetch import FetchConfig, Fetcher
 
 RESOURCES = Path(__file__).parent.parent / "resources" / "ingest"
 

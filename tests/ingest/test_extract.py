@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from server.errors import ExtractionError, InvalidURLError
-from server.extract import MAX_HTML_BYTES, ExtractedArticle, extract_article
+from newstilt.errors import ExtractionError, InvalidURLError
+from newstilt.extract import MAX_HTML_BYTES, ExtractedArticle, extract_article
 
 from .conftest import resource
 

@@ -7,8 +7,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from server.errors import FeedError
-from server.feeds import FeedEntry, ParsedFeed, parse_feed, parse_opml
+from newstilt.errors import FeedError
+from newstilt.feeds import FeedEntry, ParsedFeed, parse_feed, parse_opml
 
 from .conftest import Reply, resource
 

@@ -7,9 +7,9 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from server import __version__
-from server.errors import BlockedAddressError, FetchError, HTTPStatusError, InvalidURLError
-from server.fetch import USER_AGENT, FetchConfig, is_public_address
+from newstilt import __version__
+from newstilt.errors import BlockedAddressError, FetchError, HTTPStatusError, InvalidURLError
+from newstilt.fetch import USER_AGENT, FetchConfig, is_public_address
 
 from .conftest import Reply
 

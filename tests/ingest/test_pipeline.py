@@ -8,10 +8,10 @@ from email.utils import format_datetime
 import pytest
 import sqlalchemy as sa
 
-from server.cluster import Clusterer
-from server.ingest import Ingestor, PassStats, import_opml
-from server.ratings import Ratings
-from server.store import articles, feeds
+from newstilt.cluster import Clusterer
+from newstilt.ingest import Ingestor, PassStats, import_opml
+from newstilt.ratings import Ratings
+from newstilt.storage import articles, feeds
 
 from ..conftest import FIXTURE_OUTLETS
 from .conftest import Reply

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import pytest
 
-from server.errors import InvalidURLError
-from server.urls import MAX_URL_LENGTH, clean_url, host_of, normalize_url
+from newstilt.errors import InvalidURLError
+from newstilt.urls import MAX_URL_LENGTH, clean_url, host_of, normalize_url
 
 
 @pytest.mark.parametrize("url, expected", [

@@ -8,10 +8,10 @@ import json
 import pytest
 import sqlalchemy as sa
 
-from server.bulk import import_jsonl
-from server.cluster import Clusterer
-from server.store import articles
-from server.urls import normalize_url
+from newstilt.bulk import import_jsonl
+from newstilt.cluster import Clusterer
+from newstilt.storage import articles
+from newstilt.urls import normalize_url
 
 from ..conftest import RESOURCES
 

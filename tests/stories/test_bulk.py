@@ -9,9 +9,9 @@ from datetime import UTC, datetime
 import pytest
 import sqlalchemy as sa
 
-from server.bulk import cluster_pending, import_jsonl, parse_published
-from server.cluster import Clusterer
-from server.store import articles, stories
+from newstilt.bulk import cluster_pending, import_jsonl, parse_published
+from newstilt.cluster import Clusterer
+from newstilt.storage import articles, stories
 
 from .conftest import ARTICLES, read_items
 
@@ -54,7 +54,7 @@ def test_broken_lines_are_skipped_and_counted(store, tmp_path, caplog):
     path = tmp_path / "mixed.jsonl.gz"
     with gzip.open(path, "wt", encoding="utf-8") as handle:
         handle.write("\n".join(lines) + "\n")
-    with caplog.at_level(logging.WARNING, logger="server.bulk"):
+    with caplog.at_level(logging.WARNING, logger="newstilt.bulk"):
         counts = import_jsonl(store, path, clusterer=Clusterer(store), progress=False,
                               outlet_for=lambda url: url.split("/")[2])
     assert counts["broken"] == 6 and counts["added"] == 3 and counts["bad_dates"] == 1

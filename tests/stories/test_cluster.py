@@ -6,10 +6,10 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import sqlalchemy as sa
 
-from server.cluster import ClusterConfig, Clusterer, story_postings, story_terms, story_title_vectors
-from server.errors import NotFoundError
-from server.store import articles, stories
-from server.urls import normalize_url
+from newstilt.cluster import ClusterConfig, Clusterer
+from newstilt.errors import NotFoundError
+from newstilt.storage import articles, stories, story_postings, story_terms, story_title_vectors
+from newstilt.urls import normalize_url
 
 from .conftest import by_event
 

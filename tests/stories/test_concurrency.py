@@ -7,9 +7,9 @@ from datetime import UTC, datetime
 
 import sqlalchemy as sa
 
-from server.bulk import parse_published
-from server.cluster import Clusterer, story_terms
-from server.store import articles, stories
+from newstilt.bulk import parse_published
+from newstilt.cluster import Clusterer
+from newstilt.storage import articles, stories, story_terms
 
 from .conftest import read_items
 

@@ -5,9 +5,9 @@ from datetime import UTC, datetime
 
 import sqlalchemy as sa
 
-from server import dedupe
-from server.cluster import Clusterer
-from server.store import articles
+from newstilt import dedupe
+from newstilt.cluster import Clusterer
+from newstilt.storage import articles
 
 from .conftest import read_items
 

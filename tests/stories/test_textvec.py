@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from server import textvec
+from newstilt import textvec
 
 
 def test_terms_lowercase_fold_plurals_drop_stop_words_and_join_names():

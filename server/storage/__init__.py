@@ -15,99 +15,32 @@ from pathlib import Path
 import sqlalchemy as sa
 from sqlalchemy import event
 
-LOGGER = logging.getLogger(__name__)
+from .schema import (
+    articles,
+    cluster_df,
+    cluster_meta,
+    feeds,
+    metadata,
+    rater_aliases,
+    rater_ratings,
+    raters,
+    stories,
+    story_postings,
+    story_terms,
+    story_title_vectors,
+    syndication_bands,
+)
 
-metadata = sa.MetaData()
+__all__ = [
+    "Store", "articles", "cluster_df", "cluster_meta", "content_hash", "create_engine", "feeds", "metadata",
+    "normalise_database_url", "rater_aliases", "rater_ratings", "raters", "stories", "story_postings",
+    "story_terms", "story_title_vectors", "syndication_bands", "utcnow",
+]
+
+LOGGER = logging.getLogger(__name__)
 
 #: Execution option marking a connection that only reads (``Store.connect``).
 READ_ONLY = "newstilt_read_only"
-
-#: One row per imported rater (``mbfc``, ``allsides``): what was imported last and a hash of its content.
-raters = sa.Table(
-    "raters",
-    metadata,
-    sa.Column("rater", sa.String(32), primary_key=True),
-    sa.Column("name", sa.String(200), nullable=False),
-    sa.Column("source_file", sa.Text, nullable=False),
-    sa.Column("file_sha256", sa.String(64), nullable=False),
-    sa.Column("content_sha256", sa.String(64), nullable=False),
-    sa.Column("imported_at", sa.DateTime(timezone=True), nullable=False),
-)
-
-#: Each rater's own rating of an outlet, keyed by the rater's normalised key (host or host/path).
-rater_ratings = sa.Table(
-    "rater_ratings",
-    metadata,
-    sa.Column("rater", sa.String(32), primary_key=True),
-    sa.Column("key", sa.String(512), primary_key=True),
-    sa.Column("name", sa.Text, nullable=False),
-    sa.Column("bias_score", sa.Float, nullable=True),
-    sa.Column("bias_raw", sa.String(100), nullable=True),
-    sa.Column("factuality", sa.String(32), nullable=True),
-    sa.Column("url", sa.Text, nullable=True),
-    sa.Column("extra", sa.Text, nullable=True),
-)
-
-#: Aliases a rater declares (MBFC's ``aliases`` map): alias key -> the rater's key.
-rater_aliases = sa.Table(
-    "rater_aliases",
-    metadata,
-    sa.Column("rater", sa.String(32), primary_key=True),
-    sa.Column("alias", sa.String(512), primary_key=True),
-    sa.Column("target", sa.String(512), nullable=False),
-)
-
-#: The feed registry. ``outlet`` is the key of the rated outlet the feed belongs to.
-feeds = sa.Table(
-    "feeds",
-    metadata,
-    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-    sa.Column("url", sa.String(2048), nullable=False, unique=True),
-    sa.Column("outlet", sa.String(512), nullable=True),
-    sa.Column("title", sa.Text, nullable=True),
-    sa.Column("enabled", sa.Boolean, nullable=False, default=True),
-    sa.Column("etag", sa.Text, nullable=True),
-    sa.Column("last_modified", sa.Text, nullable=True),
-    sa.Column("last_fetched_at", sa.DateTime(timezone=True), nullable=True),
-    sa.Column("last_status", sa.Text, nullable=True),
-    sa.Column("error_count", sa.Integer, nullable=False, default=0),
-    sa.Column("added_at", sa.DateTime(timezone=True), nullable=False),
-)
-
-#: One row per article, by normalised canonical URL. ``story_id`` is set by clustering.
-articles = sa.Table(
-    "articles",
-    metadata,
-    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-    sa.Column("url", sa.String(2048), nullable=False, unique=True),
-    sa.Column("outlet", sa.String(512), nullable=True, index=True),
-    sa.Column("feed_id", sa.Integer, sa.ForeignKey("feeds.id", ondelete="SET NULL"), nullable=True),
-    sa.Column("title", sa.Text, nullable=False),
-    sa.Column("text", sa.Text, nullable=False),
-    sa.Column("published", sa.DateTime(timezone=True), nullable=True),
-    sa.Column("authors", sa.Text, nullable=True),
-    sa.Column("language", sa.String(16), nullable=True),
-    sa.Column("origin", sa.String(16), nullable=False),  # feed, import, analyze
-    sa.Column("fingerprint", sa.String(64), nullable=True, index=True),  # syndicated copies share it
-    sa.Column("syndicated_of", sa.Integer, nullable=True),
-    sa.Column("story_id", sa.Integer, nullable=True, index=True),
-    sa.Column("match_score", sa.Float, nullable=True),
-    sa.Column("added_at", sa.DateTime(timezone=True), nullable=False),
-)
-
-#: A story: articles about the same event. Its distribution is computed when read, from current ratings.
-stories = sa.Table(
-    "stories",
-    metadata,
-    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-    sa.Column("title", sa.Text, nullable=False),
-    sa.Column("title_article_id", sa.Integer, nullable=True),
-    sa.Column("first_published", sa.DateTime(timezone=True), nullable=True, index=True),
-    sa.Column("last_published", sa.DateTime(timezone=True), nullable=True, index=True),
-    sa.Column("article_count", sa.Integer, nullable=False, default=0),
-    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False, index=True),
-)
 
 
 def utcnow() -> datetime:
@@ -173,8 +106,6 @@ class Store:
 
     def ensure_schema(self) -> None:
         if not self._schema_ready:
-            from . import cluster  # noqa: F401 - defines the clustering index's tables on this metadata
-
             metadata.create_all(self.engine, checkfirst=True)
             self._schema_ready = True
 

@@ -6,7 +6,7 @@ import logging
 from flask import Flask, request
 from werkzeug.exceptions import HTTPException
 
-from ..errors import NewstiltError
+from .. import errors
 
 LOGGER = logging.getLogger(__name__)
 
@@ -19,10 +19,38 @@ def _wants_json() -> bool:
     return request.path.startswith("/api/") or request.path == "/healthz"
 
 
+#: The HTTP status of each domain error, most specific class first (``http_status`` walks the MRO).
+STATUS = {
+    errors.InvalidURLError: 400,
+    errors.BadRequestError: 400,
+    errors.RatingsImportError: 400,
+    errors.ConfigError: 400,
+    errors.BlockedAddressError: 400,
+    errors.NotFoundError: 404,
+    errors.FeedError: 422,
+    errors.ExtractionError: 422,
+    errors.TrainingDataError: 422,
+    errors.FetchError: 502,
+    errors.ModelError: 503,
+    errors.StorageError: 503,
+}
+
+
+def http_status(exc: errors.NewstiltError) -> int:
+    """The status code the API answers a domain error with (500 for one it does not know)."""
+    for cls in type(exc).__mro__:
+        if cls in STATUS:
+            return STATUS[cls]
+    return 500
+
+
 def register(app: Flask) -> None:
-    @app.errorhandler(NewstiltError)
-    def domain_error(exc: NewstiltError):
-        return error_body(exc.code, str(exc) or exc.code), exc.status
+    @app.errorhandler(errors.NewstiltError)
+    def domain_error(exc: errors.NewstiltError):
+        status = http_status(exc)
+        if status >= 500:
+            LOGGER.error("%s on %s %s: %s", type(exc).__name__, request.method, request.path, exc)
+        return error_body(exc.code, str(exc) or exc.code), status
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):

@@ -24,5 +24,5 @@ def index():
 @bp.get("/methodology")
 def methodology():
     """How the bundled ratings were chosen and how raters are combined (METHODOLOGY.md, rendered)."""
-    text = resources.files("server").joinpath("data/METHODOLOGY.md").read_text(encoding="utf-8")
+    text = resources.files("newstilt").joinpath("data/METHODOLOGY.md").read_text(encoding="utf-8")
     return render_template("document.html", title="Ratings methodology", body=Markup(_MARKDOWN.render(text)))

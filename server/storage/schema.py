@@ -1,0 +1,153 @@
+"""Every table of newstilt, on one ``MetaData``. Changing a table means writing a migration too
+(``newstilt/storage/migrations/versions``); ``tests/test_migrations.py`` checks that the migrations build
+exactly these tables."""
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+metadata = sa.MetaData()
+
+#: One row per imported rater (``mbfc``, ``allsides``): what was imported last and a hash of its content.
+raters = sa.Table(
+    "raters",
+    metadata,
+    sa.Column("rater", sa.String(32), primary_key=True),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("source_file", sa.Text, nullable=False),
+    sa.Column("file_sha256", sa.String(64), nullable=False),
+    sa.Column("content_sha256", sa.String(64), nullable=False),
+    sa.Column("imported_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+#: Each rater's own rating of an outlet, keyed by the rater's normalised key (host or host/path).
+rater_ratings = sa.Table(
+    "rater_ratings",
+    metadata,
+    sa.Column("rater", sa.String(32), primary_key=True),
+    sa.Column("key", sa.String(512), primary_key=True),
+    sa.Column("name", sa.Text, nullable=False),
+    sa.Column("bias_score", sa.Float, nullable=True),
+    sa.Column("bias_raw", sa.String(100), nullable=True),
+    sa.Column("factuality", sa.String(32), nullable=True),
+    sa.Column("url", sa.Text, nullable=True),
+    sa.Column("extra", sa.Text, nullable=True),
+)
+
+#: Aliases a rater declares (MBFC's ``aliases`` map): alias key -> the rater's key.
+rater_aliases = sa.Table(
+    "rater_aliases",
+    metadata,
+    sa.Column("rater", sa.String(32), primary_key=True),
+    sa.Column("alias", sa.String(512), primary_key=True),
+    sa.Column("target", sa.String(512), nullable=False),
+)
+
+#: The feed registry. ``outlet`` is the key of the rated outlet the feed belongs to.
+feeds = sa.Table(
+    "feeds",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("url", sa.String(2048), nullable=False, unique=True),
+    sa.Column("outlet", sa.String(512), nullable=True),
+    sa.Column("title", sa.Text, nullable=True),
+    sa.Column("enabled", sa.Boolean, nullable=False, default=True),
+    sa.Column("etag", sa.Text, nullable=True),
+    sa.Column("last_modified", sa.Text, nullable=True),
+    sa.Column("last_fetched_at", sa.DateTime(timezone=True), nullable=True),
+    sa.Column("last_status", sa.Text, nullable=True),
+    sa.Column("error_count", sa.Integer, nullable=False, default=0),
+    sa.Column("added_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+#: One row per article, by normalised canonical URL. ``story_id`` is set by clustering.
+articles = sa.Table(
+    "articles",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("url", sa.String(2048), nullable=False, unique=True),
+    sa.Column("outlet", sa.String(512), nullable=True, index=True),
+    sa.Column("feed_id", sa.Integer, sa.ForeignKey("feeds.id", ondelete="SET NULL"), nullable=True),
+    sa.Column("title", sa.Text, nullable=False),
+    sa.Column("text", sa.Text, nullable=False),
+    sa.Column("published", sa.DateTime(timezone=True), nullable=True),
+    sa.Column("authors", sa.Text, nullable=True),
+    sa.Column("language", sa.String(16), nullable=True),
+    sa.Column("origin", sa.String(16), nullable=False),  # feed, import, analyze
+    sa.Column("fingerprint", sa.String(64), nullable=True, index=True),  # syndicated copies share it
+    sa.Column("syndicated_of", sa.Integer, nullable=True),
+    sa.Column("story_id", sa.Integer, nullable=True, index=True),
+    sa.Column("match_score", sa.Float, nullable=True),
+    sa.Column("added_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+#: A story: articles about the same event. Its distribution is computed when read, from current ratings.
+stories = sa.Table(
+    "stories",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("title", sa.Text, nullable=False),
+    sa.Column("title_article_id", sa.Integer, nullable=True),
+    sa.Column("first_published", sa.DateTime(timezone=True), nullable=True, index=True),
+    sa.Column("last_published", sa.DateTime(timezone=True), nullable=True, index=True),
+    sa.Column("article_count", sa.Integer, nullable=False, default=0),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False, index=True),
+)
+
+
+# -- story clustering (``newstilt.cluster``) ----------------------------------------------------------------
+
+#: Document frequency of every term seen (in headline or the first ``max_words`` words of a clustered article).
+cluster_df = sa.Table(
+    "cluster_df",
+    metadata,
+    sa.Column("term", sa.String(100), primary_key=True),
+    sa.Column("df", sa.Integer, nullable=False),
+)
+
+#: Counters of the clusterer: ``documents`` (articles counted in ``cluster_df``).
+cluster_meta = sa.Table(
+    "cluster_meta",
+    metadata,
+    sa.Column("key", sa.String(32), primary_key=True),
+    sa.Column("value", sa.BigInteger, nullable=False),
+)
+
+#: A story's centroid: the sum of its members' term vectors, its ``centroid_terms`` heaviest terms.
+story_terms = sa.Table(
+    "story_terms",
+    metadata,
+    sa.Column("story_id", sa.Integer, primary_key=True),
+    sa.Column("term", sa.String(100), primary_key=True),
+    sa.Column("weight", sa.Float, nullable=False),
+)
+
+#: The vector of each story's title article (JSON ``{term: weight}``), so choosing the most central headline
+#: never re-reads and re-weighs an old article's text.
+story_title_vectors = sa.Table(
+    "story_title_vectors",
+    metadata,
+    sa.Column("story_id", sa.Integer, primary_key=True),
+    sa.Column("article_id", sa.Integer, nullable=False),
+    sa.Column("vector", sa.Text, nullable=False),
+)
+
+#: The candidate index: a member's heaviest terms on its publication day (``UNDATED`` when it has none).
+story_postings = sa.Table(
+    "story_postings",
+    metadata,
+    sa.Column("term", sa.String(100), primary_key=True),
+    sa.Column("day", sa.Integer, primary_key=True),
+    sa.Column("story_id", sa.Integer, primary_key=True),
+)
+
+
+# -- syndicated copies (``newstilt.dedupe``) ---------------------------------------------------------------
+
+#: LSH band keys of every fingerprinted article: articles sharing a key are near-duplicate candidates.
+syndication_bands = sa.Table(
+    "syndication_bands",
+    metadata,
+    sa.Column("band_key", sa.BigInteger, primary_key=True),
+    sa.Column("article_id", sa.Integer, primary_key=True),
+)
