@@ -105,8 +105,11 @@ class Store:
         return self.engine.dialect.name
 
     def ensure_schema(self) -> None:
+        """Bring the database to this release's schema (creating it, or migrating it in place), once."""
         if not self._schema_ready:
-            metadata.create_all(self.engine, checkfirst=True)
+            from .migrate import upgrade
+
+            upgrade(self.engine)
             self._schema_ready = True
 
     def begin(self):
