@@ -8,3 +8,8 @@ nothing and loads no model.
 from __future__ import annotations
 
 __version__ = "0.2.0.dev0"
+
+from .config import Settings  # noqa: E402
+from .core import Newstilt, make_newstilt  # noqa: E402
+
+__all__ = ["Newstilt", "Settings", "__version__", "make_newstilt"]

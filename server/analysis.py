@@ -10,17 +10,20 @@ import logging
 
 import sqlalchemy as sa
 
+from .articles import NewArticle, add_article
 from .coverage import story_payload
 from .errors import ExtractionError, NewstiltError, NotFoundError
+from .extract import extract_article
 from .storage import articles
 from .urls import normalize_url
 
 LOGGER = logging.getLogger(__name__)
 
 
-def analyze(services, url, *, html: str | None = None, title: str | None = None) -> dict:
+def analyze(nt, url, *, html: str | None = None, title: str | None = None) -> dict:
+    """What ``Newstilt.analyze`` answers (``nt`` is the facade)."""
     url = normalize_url(url)  # raises InvalidURLError for junk
-    index = services.ratings.index()
+    index = nt.index()
     try:
         match = index.match(url)
         outlet = match.to_dict(index.rater_names)
@@ -28,17 +31,18 @@ def analyze(services, url, *, html: str | None = None, title: str | None = None)
         outlet = None
     result = {"url": url, "outlet": outlet, "article": None, "story": None, "match": None, "lean": None}
 
-    with services.store.connect() as conn:
+    with nt.store.connect() as conn:
         stored = conn.execute(sa.select(articles).where(articles.c.url == url)).first()
         extracted = None
         if stored is None and html:
             try:
-                extracted = services.extract(html, url, outlet["outlet"]["domain"] if outlet else None)
+                outlet_domain = outlet["outlet"]["domain"] if outlet else None
+                extracted = extract_article(html, url, feed_outlet_domain=outlet_domain)
             except ExtractionError as exc:
                 # the outlet's rating is still worth answering with; say why there is no article
                 result["article"] = {"id": None, "title": title or "", "published": None, "text_length": 0,
                                      "stored": False, "error": str(exc)}
-                result["lean"] = services.score(title or "", "")
+                result["lean"] = nt.score(title or "", "")
                 return result
             if extracted.canonical_url and extracted.canonical_url != url:
                 stored = conn.execute(sa.select(articles).where(articles.c.url == extracted.canonical_url)).first()
@@ -46,7 +50,7 @@ def analyze(services, url, *, html: str | None = None, title: str | None = None)
             result["article"] = {"id": stored.id, "title": stored.title, "published": _iso(stored.published),
                                  "text_length": len(stored.text), "stored": True}
             if stored.story_id is not None:
-                result["story"] = story_payload(conn, stored.story_id, index, services.blindspot_rule,
+                result["story"] = story_payload(conn, stored.story_id, index, nt.blindspot_rule,
                                                 exclude_url=stored.url)
                 result["story"]["includes_this_page"] = True
                 result["match"] = {"score": stored.match_score, "stored": True}
@@ -56,9 +60,9 @@ def analyze(services, url, *, html: str | None = None, title: str | None = None)
             text = extracted.text
             result["article"] = {"id": None, "title": headline, "published": _iso(extracted.published),
                                  "text_length": len(text), "stored": False}
-            assignment = services.clusterer.match(conn, headline, text, extracted.published)
+            assignment = nt.clusterer.match(conn, headline, text, extracted.published)
             if assignment is not None:
-                result["story"] = story_payload(conn, assignment.story_id, index, services.blindspot_rule)
+                result["story"] = story_payload(conn, assignment.story_id, index, nt.blindspot_rule)
                 result["story"]["includes_this_page"] = False
                 result["match"] = {"score": round(assignment.score, 4), "shared_terms": list(assignment.shared_terms),
                                    "time_gap_hours": assignment.time_gap_hours, "stored": False}
@@ -68,13 +72,23 @@ def analyze(services, url, *, html: str | None = None, title: str | None = None)
                 result["article"] = {"id": None, "title": title, "published": None, "text_length": 0,
                                      "stored": False}
 
-    if extracted is not None and services.config.get("STORE_ANALYZED") and extracted.text:
+    if extracted is not None and nt.settings.store_analyzed and extracted.text:
         try:
-            services.store_analyzed(url, extracted, outlet["outlet"]["domain"] if outlet else None)
+            _store_analyzed(nt, url, extracted, outlet["outlet"]["domain"] if outlet else None)
         except NewstiltError as exc:
             LOGGER.warning("could not store analyzed page %s: %s", url, exc)
-    result["lean"] = services.score(headline, text)
+    result["lean"] = nt.score(headline, text)
     return result
+
+
+def _store_analyzed(nt, url: str, extracted, outlet: str | None) -> None:
+    """Keep a page the reader analysed (only when the ``store_analyzed`` setting is on)."""
+    article = NewArticle(url=url, title=extracted.title or url, text=extracted.text, origin="analyze",
+                         outlet=outlet, published=extracted.published,
+                         authors=", ".join(extracted.authors or ()) or None, language=extracted.language)
+    with nt.store.begin() as conn:
+        nt.clusterer.lock(conn)
+        add_article(nt.store, conn, article, clusterer=nt.clusterer)
 
 
 def _iso(value):

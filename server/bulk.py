@@ -31,6 +31,7 @@ from pathlib import Path
 import sqlalchemy as sa
 from tqdm import tqdm
 
+from .articles import NewArticle, add_article
 from .errors import InvalidURLError
 from .storage import articles
 from .urls import normalize_url
@@ -161,7 +162,7 @@ def _store_batch(store, batch: list[dict], counts: dict) -> None:
             if item["url"] in known:
                 counts["known"] += 1
                 continue
-            article_id = store.add_article(conn, origin="import", **item)
+            article_id = add_article(store, conn, NewArticle(origin="import", **item))
             if article_id is None:  # the same URL twice in the file, or another process won the race
                 counts["known"] += 1
             else:

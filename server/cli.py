@@ -1,4 +1,5 @@
-"""The ``newstilt`` command. Settings come from flags, then ``NEWSTILT_*`` variables, then defaults."""
+"""The ``newstilt`` command. Every command builds one :class:`~newstilt.core.Newstilt` from the settings (flags,
+then ``NEWSTILT_*`` variables, then defaults: ``newstilt.config``) and calls it; nothing else is wired here."""
 from __future__ import annotations
 
 import functools
@@ -12,44 +13,55 @@ import click
 
 from . import __version__
 from .config import Settings
+from .core import Newstilt
 from .errors import NewstiltError
 
 LOGGER = logging.getLogger("newstilt")
 
 
-def common_options(func):
-    """``--data-dir`` and ``--database-url``, which every command honours."""
-
-    @click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
-                  help="Where the database and models live [env NEWSTILT_DATA_DIR; default: per-user data dir].")
-    @click.option("--database-url", default=None, metavar="URL",
-                  help="sqlite:///PATH or postgresql://... [env NEWSTILT_DATABASE_URL; default: SQLite in the "
-                       "data dir].")
-    @click.pass_context
-    @functools.wraps(func)
-    def wrapper(ctx, data_dir, database_url, **kwargs):
-        try:
-            settings = Settings.from_env(data_dir=data_dir, database_url=database_url,
-                                         **{k: kwargs.pop(k) for k in list(kwargs) if k in SETTINGS_FLAGS})
-        except ValueError as exc:
-            raise click.UsageError(str(exc)) from None
-        ctx.obj = ctx.obj or {}
-        ctx.obj["settings"] = settings
-        return func(settings, **kwargs)
-
-    return wrapper
+def _option(name: str) -> click.Option:
+    """The click option of setting ``name``, from its declaration in ``newstilt.config``."""
+    declared = {f.name: f for f in Settings.declared()}[name]
+    meta = declared.metadata
+    kind = meta["type"]
+    default = meta["shown_default"] or (declared.default if not callable(declared.default) else None)
+    text = f"{meta['help']} [env {meta['env']}; default: {default}]"
+    kwargs: dict = {"default": None, "help": text}
+    flag = meta["flag"] or "--" + name.replace("_", "-")
+    if kind is bool:
+        return click.Option([flag, name], **kwargs)
+    if kind is tuple:
+        return click.Option([flag, name], multiple=True, metavar="VALUE", **kwargs)
+    if kind is Path:
+        kwargs["type"] = click.Path(path_type=Path)
+    elif kind in (int, float):
+        kwargs["type"] = kind
+    return click.Option([flag, name], **kwargs)
 
 
-#: Command flags that are settings (and so override the environment).
-SETTINGS_FLAGS = {"host", "port", "threads", "ingest", "ingest_interval", "model_path", "feeds_file"}
+def with_newstilt(*settings_flags: str):
+    """Give the command a ``Newstilt`` built from ``--data-dir``, ``--database-url`` and ``settings_flags``."""
 
+    def decorate(func):
+        names = ("data_dir", "database_url", *settings_flags)
 
-def open_store(settings: Settings):
-    from .storage import Store
+        @click.pass_context
+        @functools.wraps(func)
+        def wrapper(ctx, **kwargs):
+            flags = {name: kwargs.pop(name) for name in names}
+            flags = {k: (v or None) if isinstance(v, tuple) else v for k, v in flags.items()}
+            try:
+                settings = Settings.from_env(**flags)
+            except NewstiltError as exc:
+                raise click.UsageError(str(exc)) from None
+            ctx.obj = {**(ctx.obj or {}), "settings": settings}
+            with Newstilt(settings) as nt:
+                return func(nt, **kwargs)
 
-    store = Store(settings.resolved_database_url)
-    store.ensure_schema()
-    return store
+        wrapper.__click_params__ = [*getattr(func, "__click_params__", []), *(_option(n) for n in reversed(names))]
+        return wrapper
+
+    return decorate
 
 
 class NewstiltGroup(click.Group):
@@ -95,41 +107,39 @@ def main(verbose):
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
 
+# -- the service ----------------------------------------------------------------------------------------------
+
+
 @main.command()
-@click.option("--host", default=None, help="Address to listen on [env NEWSTILT_HOST; default 127.0.0.1].")
-@click.option("--port", type=int, default=None, help="Port [env NEWSTILT_PORT; default 8470; 0 picks a free one].")
-@click.option("--threads", type=int, default=None, help="Worker threads [env NEWSTILT_THREADS; default 8].")
-@click.option("--ingest/--no-ingest", default=None,
-              help="Ingest feeds in the background [env NEWSTILT_INGEST; default on].")
-@click.option("--ingest-interval", type=int, default=None, metavar="SECONDS",
-              help="Seconds between ingestion passes [env NEWSTILT_INGEST_INTERVAL; default 900].")
-@common_options
-def serve(settings: Settings):
+@with_newstilt("host", "port", "threads", "connection_limit", "allowed_hosts", "ingest", "ingest_interval",
+               "model_path")
+def serve(nt: Newstilt):
     """Run the service with a production WSGI server (waitress)."""
     from waitress import create_server
 
     from .web import create_app
 
+    settings = nt.settings
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    app = create_app(settings.flask_config())
-    services = app.extensions["newstilt"]
-    index = services.ratings.index()  # fail now, not on the first request, if the database is unusable
+    before, after = nt.upgrade()
+    app = create_app(nt)
+    index = nt.index()  # fail now, not on the first request, if the database is unusable
     server = create_server(app, host=settings.host, port=settings.port, threads=settings.threads,
-                           ident="newstilt")
+                           connection_limit=settings.connection_limit, ident="newstilt")
     host, port = server.effective_host, server.effective_port
     shown = f"[{host}]" if ":" in str(host) else host
     click.echo(f"newstilt serving on http://{shown}:{port}/", nl=True)
-    click.echo(f"  database: {services.store.backend} ({_redact(settings.resolved_database_url)}); "
-               f"{len(index.outlets)} rated outlets; data dir {settings.data_dir}")
+    click.echo(f"  database: {nt.store.backend} ({_redact(settings.resolved_database_url)}), schema {after}"
+               f"{f' (upgraded from {before})' if before != after else ''}; {len(index.outlets)} rated outlets; "
+               f"data dir {settings.data_dir}")
+    click.echo(f"  scorer: {_model_line(nt.model_status())}")
     stopping = threading.Event()
     scheduler = None
     if settings.ingest:
         from .ingest import Scheduler
 
         logging.getLogger("newstilt").setLevel(min(logging.INFO, logging.getLogger().level))
-        ingestor = make_ingestor(settings, services.store, services.ratings)
-        scheduler = Scheduler(ingestor, settings.ingest_interval, stopping, before_first=lambda: _defaults(
-            services, settings))
+        scheduler = Scheduler(nt, settings.ingest_interval, stopping)
         scheduler.start()
         click.echo(f"  ingesting feeds every {settings.ingest_interval}s (off with --no-ingest)")
     sys.stdout.flush()
@@ -149,21 +159,62 @@ def serve(settings: Settings):
         stopping.set()
         if scheduler is not None:
             scheduler.join(timeout=30)
-            scheduler.ingestor.fetcher.close()
-        services.close()
     click.echo("newstilt stopped")
 
 
-def _defaults(services, settings: Settings) -> None:
-    added = ensure_default_feeds(services.store, services.ratings.index(), settings)
-    if added:
-        LOGGER.info("no feeds configured: registered the %s default feeds", added)
+def _model_line(status: dict) -> str:
+    if not status["loaded"]:
+        return f"none ({status['reason']})"
+    line = f"model {status.get('version')} ({status.get('sha256')}, created {status.get('created')})"
+    evaluation = status.get("evaluation") or {}
+    figures = []
+    for name, label in (("grouped", "outlet-grouped"), ("leave_outlet_out", "leave-outlet-out")):
+        block = evaluation.get(name) or {}
+        if block.get("macro_f1") is not None:
+            base = block.get("baseline_macro_f1")
+            figures.append(f"{label} macro-F1 {block['macro_f1']:.3f}"
+                           + (f" (baseline {base:.3f})" if base is not None else ""))
+    abstention = evaluation.get("abstention") or {}
+    if abstention.get("threshold") is not None:
+        figures.append(f"labels shown above {abstention['threshold']:.2f} confidence")
+    return line + ("; " + ", ".join(figures) if figures else "; no measured figures in its metadata")
 
 
 def _redact(url: str) -> str:
     from sqlalchemy.engine import make_url
 
     return make_url(url).render_as_string(hide_password=True)
+
+
+@main.group()
+def db():
+    """The database schema: upgrade it in place, or show its revision."""
+
+
+@db.command("upgrade")
+@with_newstilt()
+def db_upgrade(nt: Newstilt):
+    """Migrate the database to this release's schema (serve does it too); nothing stored is lost."""
+    before, after = nt.upgrade()
+    click.echo(f"schema at {after}" if before == after else f"schema upgraded from {before or 'nothing'} to {after}")
+
+
+@db.command("current")
+@with_newstilt()
+def db_current(nt: Newstilt):
+    """The database's schema revision and this release's."""
+    from .storage import Store, migrate
+
+    store = Store(nt.settings.resolved_database_url)
+    try:
+        with store.engine.connect() as conn:
+            revision = migrate.current(conn)
+    finally:
+        store.close()
+    click.echo(f"database: {revision or 'empty'}; this release: {migrate.head()}")
+
+
+# -- ratings --------------------------------------------------------------------------------------------------
 
 
 @main.group()
@@ -175,12 +226,10 @@ def ratings():
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--format", "fmt", type=click.Choice(["mbfc", "allsides"]), required=True,
               help="mbfc: Media Bias/Fact Check combined.json; allsides: AllSides ratings CSV.")
-@common_options
-def ratings_import(settings: Settings, file: Path, fmt: str):
+@with_newstilt()
+def ratings_import(nt: Newstilt, file: Path, fmt: str):
     """Import a rater's ratings FILE, replacing what that rater said before."""
-    from .importers import import_file
-
-    result = import_file(open_store(settings), file, fmt)
+    result = nt.import_ratings(file, fmt)
     if not result["written"]:
         click.echo(f"{result['rater']}: nothing changed ({result['unchanged']} outlets, same as before)")
     else:
@@ -191,16 +240,13 @@ def ratings_import(settings: Settings, file: Path, fmt: str):
 
 
 @ratings.command("list")
-@common_options
-def ratings_list(settings: Settings):
+@with_newstilt()
+def ratings_list(nt: Newstilt):
     """The raters in the database, with their outlet counts."""
-    from .ratings import Ratings
-
-    store = open_store(settings)
-    index = Ratings(store).index()
+    index = nt.index()
     bundled = sum(1 for o in index.outlets.values() if any(r.rater == "newstilt" for r in o.ratings))
     click.echo(f"newstilt (bundled table): {bundled} outlets")
-    for rater in store.list_raters():
+    for rater in nt.list_raters():
         click.echo(f"{rater['rater']} ({rater['name']}): {rater['outlets']} outlets, imported "
                    f"{rater['imported_at']:%Y-%m-%d %H:%M} from {rater['source_file']}")
     click.echo(f"combined: {len(index.outlets)} outlets, version {index.version}")
@@ -208,13 +254,10 @@ def ratings_list(settings: Settings):
 
 @ratings.command("lookup")
 @click.argument("url")
-@common_options
-def ratings_lookup(settings: Settings, url: str):
+@with_newstilt()
+def ratings_lookup(nt: Newstilt, url: str):
     """Which outlet URL belongs to, and how each rater rates it."""
-    from .ratings import Ratings
-
-    index = Ratings(open_store(settings)).index()
-    match = index.match(url)
+    match = nt.index().match(url)
     outlet = match.outlet
     click.echo(f"{outlet.name} ({outlet.domain}; matched {match.kind} {match.key})")
     click.echo(f"  bias: {outlet.bias_label} ({outlet.bias_score:+.2f})" if outlet.bias_score is not None
@@ -226,32 +269,7 @@ def ratings_lookup(settings: Settings, url: str):
         click.echo(f"  {rating.rater}: bias {bias} ({rating.bias_raw or '-'}), factuality {rating.factuality or '-'}")
 
 
-# -- feeds and ingestion ------------------------------------------------------------------------------
-
-
-def bundled_feeds_opml() -> bytes:
-    from importlib import resources
-
-    return resources.files("newstilt").joinpath("data/default-feeds.opml").read_bytes()
-
-
-def ensure_default_feeds(store, index, settings: Settings) -> int:
-    """Register the default feed list (or ``NEWSTILT_FEEDS_FILE``) when the user has configured no feeds."""
-    from .ingest import import_opml
-
-    if store.list_feeds():
-        return 0
-    body = settings.feeds_file.read_bytes() if settings.feeds_file else bundled_feeds_opml()
-    return sum(created for _, created in import_opml(store, index, body))
-
-
-def make_ingestor(settings: Settings, store, ratings, *, workers: int = 4, fetch_overrides: dict | None = None):
-    from .cluster import Clusterer
-    from .fetch import FetchConfig, Fetcher
-    from .ingest import Ingestor
-
-    config = FetchConfig.from_mapping({"allow_addresses": settings.fetch_allow, **(fetch_overrides or {})})
-    return Ingestor(store, ratings, Clusterer(store), Fetcher(config), workers=workers)
+# -- feeds and ingestion --------------------------------------------------------------------------------------
 
 
 @main.group()
@@ -263,31 +281,24 @@ def feeds():
 @click.argument("url")
 @click.option("--outlet", default=None, help="The rated outlet's domain, when the feed's host does not name it.")
 @click.option("--title", default=None)
-@common_options
-def feeds_add(settings: Settings, url: str, outlet: str | None, title: str | None):
-    """Register the RSS/Atom feed at URL."""
-    from .ingest import resolve_outlet
-    from .ratings import Ratings
-    from .urls import normalize_url
-
-    store = open_store(settings)
-    url = normalize_url(url)
-    key = resolve_outlet(Ratings(store).index(), hint=outlet, urls=(url,))
-    feed_id, created = store.add_feed(url, key, title)
-    click.echo(f"{'added' if created else 'updated'} feed {feed_id}: {url} (outlet {key})")
+@with_newstilt()
+def feeds_add(nt: Newstilt, url: str, outlet: str | None, title: str | None):
+    """Register the RSS/Atom feed at URL (the first feed you add replaces the default list)."""
+    feed_id, created, url = nt.add_feed(url, outlet=outlet, title=title)
+    feed = next(f for f in nt.list_feeds() if f["id"] == feed_id)
+    click.echo(f"{'added' if created else 'updated'} feed {feed_id}: {url} (outlet {feed['outlet']})")
 
 
 @feeds.command("import")
-@click.argument("file", type=click.Path(dir_okay=False, exists=True, path_type=Path))
-@common_options
-def feeds_import(settings: Settings, file: Path):
-    """Register every feed of an OPML FILE."""
-    from .ingest import import_opml
-    from .ratings import Ratings
-
-    store = open_store(settings)
-    index = Ratings(store).index()
-    results = import_opml(store, index, file.read_bytes())
+@click.argument("source")
+@with_newstilt("fetch_allow")
+def feeds_import(nt: Newstilt, source: str):
+    """Register every feed of an OPML file or of the OPML at an http(s) URL (replacing the default list)."""
+    if not source.startswith(("http://", "https://")) and not Path(source).is_file():
+        raise click.BadParameter(f"no such file: {source} (give an OPML file or an http(s) URL)",
+                                 param_hint="SOURCE")
+    results = nt.import_feeds(source)
+    index = nt.index()
     created = sum(c for _, c in results)
     unrated = sorted({f["outlet"] or "?" for f, _ in results if not index.outlet_for_key(f["outlet"] or "")})
     click.echo(f"{len(results)} feeds: {created} added, {len(results) - created} already registered")
@@ -296,23 +307,24 @@ def feeds_import(settings: Settings, file: Path):
 
 
 @feeds.command("list")
-@common_options
-def feeds_list(settings: Settings):
+@with_newstilt()
+def feeds_list(nt: Newstilt):
     """Every registered feed with its outlet and last fetch."""
-    rows = open_store(settings).list_feeds()
+    rows = nt.list_feeds()
     for feed in rows:
         state = "on " if feed["enabled"] else "off"
         last = f"{feed['last_fetched_at']:%Y-%m-%d %H:%M} {feed['last_status']}" if feed["last_fetched_at"] else "never"
-        click.echo(f"{feed['id']:>5} {state} {feed['outlet'] or '-':<28} {feed['url']}  [{last}]")
+        origin = " (default list)" if feed["origin"] == "default" else ""
+        click.echo(f"{feed['id']:>5} {state} {feed['outlet'] or '-':<28} {feed['url']}{origin}  [{last}]")
     click.echo(f"{len(rows)} feeds")
 
 
 @feeds.command("remove")
 @click.argument("feed")
-@common_options
-def feeds_remove(settings: Settings, feed: str):
+@with_newstilt()
+def feeds_remove(nt: Newstilt, feed: str):
     """Remove FEED (its id or URL); its articles stay."""
-    if not open_store(settings).remove_feed(feed):
+    if not nt.remove_feed(feed):
         raise click.ClickException(f"no feed {feed}")
     click.echo(f"removed {feed}")
 
@@ -321,9 +333,9 @@ def _feed_toggle(enabled: bool):
     verb = "enable" if enabled else "disable"
 
     @click.argument("feed")
-    @common_options
-    def command(settings: Settings, feed: str):
-        if not open_store(settings).set_feed_enabled(feed, enabled):
+    @with_newstilt()
+    def command(nt: Newstilt, feed: str):
+        if not nt.set_feed_enabled(feed, enabled):
             raise click.ClickException(f"no feed {feed}")
         click.echo(f"{verb}d {feed}")
 
@@ -338,77 +350,59 @@ feeds_disable = _feed_toggle(False)
 @main.command()
 @click.option("--workers", type=int, default=4, show_default=True, help="Feeds fetched at once.")
 @click.option("--progress/--no-progress", default=True)
-@common_options
-def ingest(settings: Settings, workers: int, progress: bool):
+@with_newstilt("fetch_allow", "fetch_host_delay", "fetch_host_concurrency")
+def ingest(nt: Newstilt, workers: int, progress: bool):
     """Run one ingestion pass over the enabled feeds (the default list when none are configured)."""
     from tqdm import tqdm
 
-    from .ratings import Ratings
-
-    store = open_store(settings)
-    ratings = Ratings(store)
-    added = ensure_default_feeds(store, ratings.index(), settings)
+    added = nt.ensure_default_feeds()
     if added:
         click.echo(f"no feeds configured: registered the {added} default feeds")
-    ingestor = make_ingestor(settings, store, ratings, workers=workers)
-    with tqdm(total=len(store.list_feeds(enabled_only=True)), unit="feed", disable=not progress) as bar:
-        stats = ingestor.run_pass(progress=lambda done, total: bar.update(1))
-    ingestor.fetcher.close()
+    with tqdm(total=len(nt.list_feeds(enabled_only=True)), unit="feed", disable=not progress) as bar:
+        stats = nt.ingest_pass(workers=workers, progress=lambda done, total: bar.update(1))
     click.echo(stats.summary())
 
 
 @main.command("import")
 @click.argument("file", type=click.Path(dir_okay=False, exists=True, path_type=Path))
 @click.option("--progress/--no-progress", default=True)
-@common_options
-def import_articles(settings: Settings, file: Path, progress: bool):
+@with_newstilt()
+def import_articles(nt: Newstilt, file: Path, progress: bool):
     """Bulk-load articles from a JSONL file (optionally .gz): one article per line."""
-    from .bulk import import_jsonl
-    from .cluster import Clusterer
-    from .ratings import Ratings
-
-    store = open_store(settings)
-    index = Ratings(store).index()
-
-    def outlet_for(url: str) -> str | None:
-        from .ingest import resolve_outlet
-
-        return resolve_outlet(index, urls=(url,))
-
-    counts = import_jsonl(store, file, clusterer=Clusterer(store), outlet_for=outlet_for, progress=progress)
+    counts = nt.import_articles(file, progress=progress)
     click.echo(", ".join(f"{value} {name}" for name, value in counts.items()))
 
 
-# -- the article scorer ---------------------------------------------------------------------------------
+# -- the article scorer ---------------------------------------------------------------------------------------
 
 
 def _with_service_settings(command: click.Command) -> click.Command:
     """A classifier command that honours ``--data-dir``/``--database-url``/``NEWSTILT_*`` like every other:
     the model path and the store's labelled articles reach it through ``ctx.obj``."""
-    command.params.extend([
-        click.Option(["--data-dir"], type=click.Path(file_okay=False, path_type=Path), default=None,
-                     help="Where the database and models live [env NEWSTILT_DATA_DIR]."),
-        click.Option(["--database-url"], default=None, metavar="URL",
-                     help="The store to train on with --from-store [env NEWSTILT_DATABASE_URL]."),
-    ])
+    command.params.extend([_option("data_dir"), _option("database_url")])
     original = command.callback
 
     def callback(data_dir=None, database_url=None, **kwargs):
         try:
             settings = Settings.from_env(data_dir=data_dir, database_url=database_url)
-        except ValueError as exc:
+        except NewstiltError as exc:
             raise click.UsageError(str(exc)) from None
+        nt = Newstilt(settings)
 
         def iter_store_records():
-            from .ratings import Ratings
-            from .training import store_records
-
-            store = open_store(settings)
-            return store_records(store, Ratings(store).index())
+            records = nt.training_records()
+            first = next(records, None)
+            if first is None:
+                raise click.ClickException(
+                    f"the store at {_redact(settings.resolved_database_url)} holds no article of a rated "
+                    "outlet yet: ingest some news first (`newstilt ingest`) or train with --data FILE")
+            yield first
+            yield from records
 
         ctx = click.get_current_context()
         ctx.obj = {**(ctx.obj or {}), "settings": settings, "model_path": settings.resolved_model_path,
                    "iter_store_records": iter_store_records}
+        ctx.call_on_close(nt.close)
         settings.resolved_model_path.parent.mkdir(parents=True, exist_ok=True)
         return original(**kwargs)
 
@@ -417,7 +411,7 @@ def _with_service_settings(command: click.Command) -> click.Command:
 
 
 def _classifier_command(name: str) -> click.Command:
-    from newstilt.classifier import cli as classifier_cli
+    from .classifier import cli as classifier_cli
 
     command = {"train": classifier_cli.train_command, "evaluate": classifier_cli.evaluate_command}[name]
     return _with_service_settings(command)

@@ -15,12 +15,12 @@ import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
-from datetime import datetime
 
 import lxml.html
 from sqlalchemy.exc import SQLAlchemyError
 
 from . import domains
+from .articles import NewArticle, add_article
 from .errors import InvalidURLError, NewstiltError, NotFoundError
 from .extract import extract_article
 from .feeds import parse_feed, parse_opml
@@ -147,7 +147,7 @@ class Ingestor:
             known = self.store.known_urls(conn, [url for url, _ in entries])
         stats.articles_known = len(known)
         index = self.ratings.index()  # once a feed: it asks the database whether an import changed the ratings
-        batch: list[_Pending] = []
+        batch: list[NewArticle] = []
         unstored = 0
         for url, entry in entries:
             if stop is not None and stop.is_set():
@@ -177,7 +177,7 @@ class Ingestor:
         self.store.record_feed_fetch(feed["id"], status=str(exc), ok=False)
         return stats
 
-    def _prepare_entry(self, feed: dict, url: str, entry, stats: PassStats, index) -> _Pending | None:
+    def _prepare_entry(self, feed: dict, url: str, entry, stats: PassStats, index) -> NewArticle | None:
         """Fetch and extract one entry's page (the feed's own text when that fails); None to skip it."""
         article = None
         try:
@@ -210,10 +210,10 @@ class Ingestor:
             outlet = index.match(canonical).outlet.domain
         except (InvalidURLError, NotFoundError):
             pass
-        return _Pending(url=canonical, title=(title or canonical)[:1000], text=text, outlet=outlet,
-                        published=published, authors=authors, language=language, feed_id=feed["id"])
+        return NewArticle(url=canonical, title=(title or canonical)[:1000], text=text, origin="feed", outlet=outlet,
+                          published=published, authors=authors, language=language, feed_id=feed["id"])
 
-    def _store_batch(self, batch: list[_Pending], stats: PassStats) -> int:
+    def _store_batch(self, batch: list[NewArticle], stats: PassStats) -> int:
         """Store and cluster ``batch`` in one transaction; if that fails, each article in a transaction of its
         own, so one bad article costs only itself. Returns how many could not be stored."""
         if not batch:
@@ -230,40 +230,23 @@ class Ingestor:
                            len(batch), exc)
             return sum(self._store_batch([pending], stats) for pending in batch)
 
-    def _store(self, batch: list[_Pending], stats: PassStats) -> None:
+    def _store(self, batch: list[NewArticle], stats: PassStats) -> None:
         added = known = 0
         with self._write_lock, self.store.begin() as conn:
             self.clusterer.lock(conn)
             for pending in batch:
-                article_id = self.store.add_article(
-                    conn, url=pending.url, title=pending.title, text=pending.text, origin="feed",
-                    outlet=pending.outlet, published=pending.published, authors=pending.authors,
-                    language=pending.language, feed_id=pending.feed_id)
+                article_id = add_article(self.store, conn, pending, clusterer=self.clusterer)
                 if article_id is None:  # another feed (or process) stored it first
                     known += 1
                     continue
-                self.clusterer.add(conn, article_id)
                 added += 1
         stats.articles_added += added  # counted once committed
         stats.articles_known += known
 
 
-@dataclass(frozen=True)
-class _Pending:
-    """An extracted article waiting for its batch to be stored."""
-
-    url: str
-    title: str
-    text: str
-    outlet: str | None
-    published: datetime | None
-    authors: str | None
-    language: str | None
-    feed_id: int
-
-
-def import_opml(store, index, body: bytes) -> list[tuple[dict, bool]]:
-    """Register every feed of an OPML document; returns (feed, created) pairs."""
+def import_opml(store, index, body: bytes, *, origin: str = "user") -> list[tuple[dict, bool]]:
+    """Register every feed of an OPML document; returns (feed, created) pairs. ``origin="default"`` for the
+    bundled list (see ``Store.add_feed``)."""
     out = []
     for item in parse_opml(body):
         try:
@@ -272,29 +255,24 @@ def import_opml(store, index, body: bytes) -> list[tuple[dict, bool]]:
             LOGGER.warning("OPML: skipping %r: %s", item.xml_url, exc)
             continue
         outlet = resolve_outlet(index, hint=item.outlet, urls=(item.html_url, url))
-        feed_id, created = store.add_feed(url, outlet, item.title)
+        feed_id, created = store.add_feed(url, outlet, item.title, origin=origin)
         out.append(({"id": feed_id, "url": url, "outlet": outlet, "title": item.title}, created))
     return out
 
 
 class Scheduler(threading.Thread):
-    """Runs ingestion passes in the background every ``interval`` seconds until ``stop`` is set."""
+    """Runs ingestion passes of ``newstilt`` (a ``Newstilt``) in the background every ``interval`` seconds until
+    ``stop`` is set."""
 
-    def __init__(self, ingestor: Ingestor, interval: float, stop: threading.Event, *,
-                 before_first: Callable[[], None] | None = None):
+    def __init__(self, newstilt, interval: float, stop: threading.Event):
         super().__init__(name="newstilt-ingest", daemon=True)
-        self.ingestor, self.interval, self.stop, self.before_first = ingestor, interval, stop, before_first
+        self.newstilt, self.interval, self.stop = newstilt, interval, stop
 
     def run(self) -> None:
-        try:
-            if self.before_first:
-                self.before_first()
-        except Exception:  # noqa: BLE001 - a scheduler must outlive one bad pass
-            LOGGER.exception("ingestion could not start")
         while not self.stop.is_set():
             try:
-                stats = self.ingestor.run_pass(stop=self.stop)
+                stats = self.newstilt.ingest_pass(stop=self.stop)
                 LOGGER.info("ingestion pass: %s", stats.summary())
-            except Exception:  # noqa: BLE001
+            except Exception:  # noqa: BLE001 - a scheduler must outlive one bad pass
                 LOGGER.exception("ingestion pass failed; trying again in %ss", self.interval)
             self.stop.wait(self.interval)

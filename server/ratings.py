@@ -12,6 +12,8 @@ import hashlib
 import io
 import json
 import logging
+import threading
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -309,25 +311,42 @@ def build_index(bundled: list[BundledEntry], imported: Iterable[dict], imported_
 
 
 class Ratings:
-    """The live ratings of a store: rebuilds its index when an import has changed the store."""
+    """The live ratings of a store: the bundled table combined with the imported raters, kept in memory.
 
-    def __init__(self, store, bundled_text: str | None = None):
+    The index is rebuilt when the store's ratings change. To notice an import made by another process (the CLI
+    beside a running server), the store's fingerprint of the imported ratings is read at most once every
+    ``max_age`` seconds (0: on every call), never on every request; :meth:`invalidate` forces the next read.
+    """
+
+    def __init__(self, store, bundled_text: str | None = None, *, max_age: float = 0.0):
         self.store = store
         text = read_bundled_text() if bundled_text is None else bundled_text
         self.bundled = parse_bundled(text)
         self.bundled_sha = hashlib.sha256(text.encode()).hexdigest()
+        self.max_age = max_age
         self._index: RatingsIndex | None = None
         self._fingerprint: str | None = None
+        self._checked = float("-inf")
+        self._lock = threading.Lock()
+
+    def invalidate(self) -> None:
+        """Ask the store again on the next :meth:`index` (after this process changed the ratings)."""
+        self._checked = float("-inf")
 
     def index(self) -> RatingsIndex:
-        fingerprint = self.store.ratings_fingerprint()
-        if self._index is None or fingerprint != self._fingerprint:
-            imported, aliases, names = self.store.load_imported_ratings()
-            version = hashlib.sha256(f"{self.bundled_sha};{fingerprint}".encode()).hexdigest()[:32]
-            self._index = build_index(self.bundled, imported, aliases, names, version)
-            self._fingerprint = fingerprint
-            LOGGER.info("ratings index built: %s outlets, version %s", len(self._index.outlets), version)
-        return self._index
+        index = self._index
+        if index is not None and time.monotonic() - self._checked < self.max_age:
+            return index
+        with self._lock:
+            fingerprint = self.store.ratings_fingerprint()
+            if self._index is None or fingerprint != self._fingerprint:
+                imported, aliases, names = self.store.load_imported_ratings()
+                version = hashlib.sha256(f"{self.bundled_sha};{fingerprint}".encode()).hexdigest()[:32]
+                self._index = build_index(self.bundled, imported, aliases, names, version)
+                self._fingerprint = fingerprint
+                LOGGER.info("ratings index built: %s outlets, version %s", len(self._index.outlets), version)
+            self._checked = time.monotonic()
+            return self._index
 
 
 def dumps_table(index: RatingsIndex) -> bytes:

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from newstilt.config import Settings
 from newstilt.storage import Store
 from newstilt.web import create_app
 
@@ -69,12 +70,8 @@ def store(database_url):
 
 @pytest.fixture
 def app(tmp_path, database_url):
-    app = create_app({
-        "TESTING": True,
-        "DATA_DIR": str(tmp_path),
-        "DATABASE_URL": database_url,
-        "RATINGS_FILE": str(FIXTURE_OUTLETS),
-    })
+    app = create_app(Settings.from_env({}, data_dir=tmp_path, database_url=database_url,
+                                       ratings_file=FIXTURE_OUTLETS), testing=True)
     yield app
     app.extensions["newstilt"].close()
 

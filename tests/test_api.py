@@ -3,8 +3,6 @@ from __future__ import annotations
 
 import pytest
 
-from newstilt.importers import import_file
-
 from .conftest import RESOURCES
 
 
@@ -27,7 +25,7 @@ def test_lookup_returns_the_outlet_and_the_matched_entry(client):
 
 
 def test_lookup_shows_every_rater(client, app):
-    import_file(app.extensions["newstilt"].store, RESOURCES / "ratings" / "mbfc-fixture.json", "mbfc")
+    app.extensions["newstilt"].import_ratings(RESOURCES / "ratings" / "mbfc-fixture.json", "mbfc")
     outlet = client.get("/api/v1/sources/lookup", query_string={"url": "https://www.nytimes.com/a"}).json["outlet"]
     assert [(r["rater"], r["bias"]["label"]) for r in outlet["raters"]] == [("newstilt", "lean-left"),
                                                                           ("mbfc", "left")]
@@ -61,7 +59,7 @@ def test_table_has_an_etag_and_answers_304_until_it_changes(client, app):
     assert table["version"] == first.headers["ETag"].strip('"')
     again = client.get("/api/v1/sources", headers={"If-None-Match": first.headers["ETag"]})
     assert again.status_code == 304 and again.data == b""
-    import_file(app.extensions["newstilt"].store, RESOURCES / "ratings" / "allsides-fixture.csv", "allsides")
+    app.extensions["newstilt"].import_ratings(RESOURCES / "ratings" / "allsides-fixture.csv", "allsides")
     changed = client.get("/api/v1/sources", headers={"If-None-Match": first.headers["ETag"]})
     assert changed.status_code == 200 and changed.headers["ETag"] != first.headers["ETag"]
 

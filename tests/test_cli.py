@@ -15,6 +15,7 @@ from newstilt.cli import main
 from newstilt.config import DEFAULT_PORT, Settings
 
 from .conftest import RESOURCES
+from .ingest.conftest import LocalServer, Reply
 
 
 def test_settings_precedence(tmp_path):
@@ -122,12 +123,74 @@ def test_feeds_commands(tmp_path):
     assert "error: only http and https" in _run("feeds", "add", "ftp://x.com/feed", env=env).output
 
 
-def test_feeds_import_the_bundled_default_list(tmp_path):
-    from newstilt.cli import bundled_feeds_opml
+def _bundled_feeds() -> bytes:
+    from importlib import resources
 
+    return resources.files("newstilt").joinpath("data/default-feeds.opml").read_bytes()
+
+
+def test_feeds_import_the_bundled_default_list(tmp_path):
     path = tmp_path / "default.opml"
-    path.write_bytes(bundled_feeds_opml())
+    path.write_bytes(_bundled_feeds())
     result = _run("feeds", "import", str(path), "--data-dir", str(tmp_path))
     assert result.exit_code == 0, result.output
     count = int(result.output.split()[0])
     assert count >= 100 and "not rated" not in result.output      # every default feed is tied to a rated outlet
+
+
+MY_OPML = b"""<?xml version="1.0"?><opml version="2.0"><head><title>mine</title></head><body>
+<outline type="rss" text="Ledger" xmlUrl="https://www.ledger.example/rss.xml" htmlUrl="https://www.ledger.example/"/>
+<outline type="rss" text="BBC" xmlUrl="https://feeds.bbci.co.uk/news/rss.xml" htmlUrl="https://www.bbc.com/"/>
+</body></opml>"""
+
+
+def test_an_opml_imported_after_the_defaults_is_used_instead_of_them(tmp_path):
+    """0.1.0 wrote the default feeds into the database on the first serve, and a later OPML was added to them."""
+    from newstilt import make_newstilt
+
+    with make_newstilt(data_dir=tmp_path) as nt:
+        added = nt.ensure_default_feeds()          # what the first serve or ingest does
+        assert added >= 100 and len(nt.list_feeds(enabled_only=True)) == added
+    (tmp_path / "mine.opml").write_bytes(MY_OPML)
+    result = _run("feeds", "import", str(tmp_path / "mine.opml"), "--data-dir", str(tmp_path))
+    assert result.exit_code == 0 and "2 feeds: 2 added" in result.output, result.output
+    listed = _run("feeds", "list", "--data-dir", str(tmp_path)).output
+    assert "2 feeds" in listed and "default list" not in listed
+    with make_newstilt(data_dir=tmp_path) as nt:
+        assert nt.ensure_default_feeds() == 0      # the user's feeds are configured: no defaults come back
+        assert sorted(f["url"] for f in nt.list_feeds(enabled_only=True)) == [
+            "https://feeds.bbci.co.uk/news/rss.xml", "https://www.ledger.example/rss.xml"]
+
+
+def test_a_010_database_with_defaults_and_user_feeds_ingests_only_the_users(tmp_path):
+    """A 0.1.0 store may hold the defaults beside feeds the user added: an ingestion pass reads the user's."""
+    from newstilt.storage import Store
+
+    store = Store(f"sqlite:///{tmp_path / 'newstilt.sqlite3'}")
+    store.add_feed("https://feeds.bbci.co.uk/news/rss.xml", "bbc.com", origin="default")
+    store.add_feed("http://rss.cnn.com/rss/cnn_topstories.rss", "cnn.com", origin="default")
+    with store.begin() as conn:  # what revision 0002 makes of a 0.1.0 feed the user had added by hand
+        conn.exec_driver_sql("INSERT INTO feeds (url, outlet, enabled, error_count, added_at, origin) "
+                             "VALUES ('https://www.ledger.example/rss.xml', 'ledger.example', 1, 0, "
+                             "'2024-01-01 00:00:00', 'user')")
+    assert [f["url"] for f in store.list_feeds(enabled_only=True)] == ["https://www.ledger.example/rss.xml"]
+    assert len(store.list_feeds()) == 3
+    store.close()
+
+
+@pytest.fixture
+def http_server():
+    server = LocalServer()
+    yield server
+    server.close()
+
+
+def test_feeds_import_takes_a_url(tmp_path, http_server):
+    http_server.route("/feeds.opml", Reply(200, MY_OPML, {"Content-Type": "text/x-opml"}))
+    result = _run("feeds", "import", http_server.url("/feeds.opml"), "--data-dir", str(tmp_path),
+                  "--fetch-allow", "127.0.0.1")
+    assert result.exit_code == 0 and "2 feeds: 2 added" in result.output, result.output
+    refused = _run("feeds", "import", http_server.url("/feeds.opml"), "--data-dir", str(tmp_path / "other"))
+    assert refused.exit_code == 1 and "error:" in refused.output          # loopback needs --fetch-allow
+    missing = _run("feeds", "import", str(tmp_path / "nope.opml"), "--data-dir", str(tmp_path))
+    assert missing.exit_code == 2 and "no such file" in missing.output

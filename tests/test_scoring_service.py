@@ -8,6 +8,7 @@ import pytest
 from click.testing import CliRunner
 
 from newstilt.cli import main
+from newstilt.config import Settings
 from newstilt.storage import Store
 from newstilt.web import create_app
 
@@ -51,8 +52,7 @@ def test_train_from_store_then_serve_the_model(data_dir):
     model_path = data_dir / "models" / "newstilt-bias.joblib"
     assert model_path.exists() and model_path.with_suffix(".json").exists()
 
-    app = create_app({"TESTING": True, "DATA_DIR": str(data_dir), "MODEL_PATH": str(model_path),
-                      "DATABASE_URL": f"sqlite:///{data_dir / 'newstilt.sqlite3'}"})
+    app = create_app(Settings.from_env({}, data_dir=data_dir, model_path=model_path), testing=True)
     client = app.test_client()
     text = "Border patrol and police say crime and taxes worry conservative patriots who value liberty and faith."
     lean = client.post("/api/v1/score", json={"title": "Border", "text": text}).json
@@ -74,8 +74,7 @@ def test_a_tampered_model_is_refused_with_a_reason(data_dir):
     CliRunner().invoke(main, ["train", "--from-store", "--quiet", "--data-dir", str(data_dir)], catch_exceptions=False)
     model_path = data_dir / "models" / "newstilt-bias.joblib"
     model_path.write_bytes(model_path.read_bytes() + b"tampered")
-    app = create_app({"TESTING": True, "DATA_DIR": str(data_dir), "MODEL_PATH": str(model_path),
-                      "DATABASE_URL": f"sqlite:///{data_dir / 'newstilt.sqlite3'}"})
+    app = create_app(Settings.from_env({}, data_dir=data_dir, model_path=model_path), testing=True)
     body = app.test_client().post("/api/v1/score", json={"text": "Some text about taxes."}).json
     assert body["model"] is None and "sha256" in body["reason"].lower()
     app.extensions["newstilt"].close()

@@ -120,7 +120,8 @@ def test_analyze_a_new_page_matches_it_and_stores_nothing(client, app, loaded):
 
 
 def test_analyze_stores_the_page_when_the_setting_says_so(client, app, loaded):
-    app.config["STORE_ANALYZED"] = True
+    nt = app.extensions["newstilt"]
+    nt.settings = nt.settings.replace(store_analyzed=True)
     html = "<html><body><article><h1>Bridge falls</h1><p>" + EVENT[2][3] * 3 + "</p></article></body></html>"
     client.post("/api/v1/analyze", json={"url": "https://www.theguardian.com/x/bridge", "html": html})
     with app.extensions["newstilt"].store.connect() as conn:

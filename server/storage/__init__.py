@@ -131,24 +131,38 @@ class Store:
 
     # -- feeds -----------------------------------------------------------------------------------------
 
-    def add_feed(self, url: str, outlet: str | None, title: str | None = None) -> tuple[int, bool]:
-        """Register a feed (or re-enable and update it); returns (id, created)."""
+    def add_feed(self, url: str, outlet: str | None, title: str | None = None, *,
+                 origin: str = "user") -> tuple[int, bool]:
+        """Register a feed (or re-enable and update it); returns (id, created).
+
+        ``origin`` is ``user`` for a feed the user adds or imports, ``default`` for the bundled list. The bundled
+        list stands in only while the user has no feed of their own: adding a user feed removes the default
+        ones (their articles stay), and a default feed the user adds by hand becomes theirs.
+        """
         with self.begin() as conn:
+            if origin == "user":
+                conn.execute(feeds.delete().where(feeds.c.origin == "default", feeds.c.url != url))
             feed_id = self.insert_ignore(conn, feeds, {
                 "url": url, "outlet": outlet, "title": title, "enabled": True, "error_count": 0,
-                "added_at": utcnow()}, ["url"])
+                "added_at": utcnow(), "origin": origin}, ["url"])
             if feed_id is not None:
                 return feed_id, True
-            conn.execute(feeds.update().where(feeds.c.url == url).values(
-                outlet=outlet, title=title or feeds.c.title, enabled=True))
+            values = {"outlet": outlet, "title": title or feeds.c.title, "enabled": True}
+            if origin == "user":
+                values["origin"] = "user"
+            conn.execute(feeds.update().where(feeds.c.url == url).values(**values))
             return conn.execute(sa.select(feeds.c.id).where(feeds.c.url == url)).scalar_one(), False
 
     def list_feeds(self, *, enabled_only: bool = False) -> list[dict]:
+        """The registered feeds. ``enabled_only``: the ones an ingestion pass reads, which are the user's when
+        there are any (a 0.1.0 database may still hold default feeds beside them), else the defaults."""
         query = sa.select(feeds).order_by(feeds.c.outlet, feeds.c.url)
-        if enabled_only:
-            query = query.where(feeds.c.enabled.is_(True))
         with self.connect() as conn:
-            return [row._asdict() for row in conn.execute(query)]
+            rows = [row._asdict() for row in conn.execute(query)]
+        if enabled_only:
+            has_user = any(row["origin"] == "user" for row in rows)
+            rows = [row for row in rows if row["enabled"] and (row["origin"] == "user" or not has_user)]
+        return rows
 
     def _feed_where(self, ident: str):
         return feeds.c.id == int(ident) if str(ident).isdigit() else feeds.c.url == ident

@@ -57,6 +57,9 @@ feeds = sa.Table(
     sa.Column("last_status", sa.Text, nullable=True),
     sa.Column("error_count", sa.Integer, nullable=False, default=0),
     sa.Column("added_at", sa.DateTime(timezone=True), nullable=False),
+    #: ``user`` (added or imported by the user) or ``default`` (the bundled list, used while there is no
+    #: user feed: the first feed the user adds replaces them).
+    sa.Column("origin", sa.String(16), nullable=False, server_default="user"),
 )
 
 #: One row per article, by normalised canonical URL. ``story_id`` is set by clustering.

@@ -1,33 +1,32 @@
 """The web app at the edge: the Flask factory, one blueprint per resource, templates, and the mapping of the
-domain's errors to HTTP. ``create_app`` reads like a table of contents; nothing happens at import time."""
+domain's errors to HTTP. ``create_app`` reads like a table of contents; nothing happens at import time.
+
+The app holds one :class:`~newstilt.core.Newstilt` in ``app.extensions["newstilt"]`` and every view calls it.
+"""
 from __future__ import annotations
 
-from flask import Flask
+from flask import Flask, current_app
 
-from .. import __version__  # noqa: F401 - re-exported for templates and blueprints
+from ..config import Settings
+from ..core import Newstilt
 
 
-def create_app(test_config: dict | None = None) -> Flask:
-    """The application factory: defaults, then ``NEWSTILT_*`` environment variables, then ``test_config``."""
-    from ..config import Settings
-
+def create_app(newstilt: Newstilt | Settings | None = None, *, testing: bool = False) -> Flask:
+    """The application factory, from a ``Newstilt`` (or the ``Settings`` to build one; default: the environment)."""
+    if not isinstance(newstilt, Newstilt):
+        newstilt = Newstilt(newstilt or Settings.from_env())
     app = Flask(__name__, instance_relative_config=False)
-    app.config.from_mapping(Settings.from_env().flask_config())
-    app.config.from_prefixed_env("NEWSTILT")
-    if test_config:
-        app.config.from_mapping(test_config)
+    app.config.update(TESTING=testing, MAX_CONTENT_LENGTH=newstilt.settings.max_body_bytes)
     app.json.sort_keys = False
 
-    register_extensions(app)
+    register_extensions(app, newstilt)
     register_blueprints(app)
     register_errorhandlers(app)
     return app
 
 
-def register_extensions(app: Flask) -> None:
-    from ..services import Services
-
-    app.extensions["newstilt"] = Services(app.config)
+def register_extensions(app: Flask, newstilt: Newstilt) -> None:
+    app.extensions["newstilt"] = newstilt
 
 
 def register_blueprints(app: Flask) -> None:
@@ -45,3 +44,8 @@ def register_errorhandlers(app: Flask) -> None:
     from .errors import register
 
     register(app)
+
+
+def newstilt() -> Newstilt:
+    """The facade of the app handling the current request."""
+    return current_app.extensions["newstilt"]

@@ -1,10 +1,10 @@
 """``POST /api/v1/analyze``: the outlet, the article and its story for the page a reader is on."""
 from __future__ import annotations
 
-from flask import Blueprint, current_app, request
+from flask import Blueprint, request
 
-from ..analysis import analyze
 from ..errors import BadRequestError
+from . import newstilt
 
 bp = Blueprint("analyze", __name__)
 
@@ -18,8 +18,7 @@ def analyze_view():
     for name in ("html", "title"):
         if body.get(name) is not None and not isinstance(body[name], str):
             raise BadRequestError(f"'{name}' must be a string")
-    services = current_app.extensions["newstilt"]
-    return analyze(services, body.get("url"), html=body.get("html"), title=body.get("title"))
+    return newstilt().analyze(body.get("url"), html=body.get("html"), title=body.get("title"))
 
 
 @bp.post("/api/v1/score")
@@ -33,4 +32,4 @@ def score_view():
         raise BadRequestError("'title' and 'text' must be strings")
     if not title.strip() and not text.strip():
         raise BadRequestError("give a 'title' or a 'text' to score")
-    return current_app.extensions["newstilt"].score(title, text)
+    return newstilt().score(title, text)

@@ -3,11 +3,12 @@ from __future__ import annotations
 
 from importlib import resources
 
-from flask import Blueprint, current_app, render_template
+from flask import Blueprint, render_template
 from markdown_it import MarkdownIt
 from markupsafe import Markup
 
 from .. import __version__
+from . import newstilt
 
 bp = Blueprint("pages", __name__)
 
@@ -17,7 +18,7 @@ _MARKDOWN = MarkdownIt("commonmark", {"html": False}).enable("table")
 @bp.get("/")
 def index():
     """What this server is, and where its API lives."""
-    ratings = current_app.extensions["newstilt"].ratings.index()
+    ratings = newstilt().index()
     return render_template("index.html", version=__version__, outlets=len(ratings.outlets))
 
 

@@ -1,10 +1,11 @@
 """Outlet ratings: the whole table for the extension's cache, and single lookups."""
 from __future__ import annotations
 
-from flask import Blueprint, Response, current_app, request
+from flask import Blueprint, Response, request
 
 from ..errors import InvalidURLError
 from ..ratings import dumps_table
+from . import newstilt
 
 bp = Blueprint("sources", __name__, url_prefix="/api/v1/sources")
 
@@ -12,7 +13,7 @@ MAX_QUERY_URL = 2048
 
 
 def _ratings():
-    return current_app.extensions["newstilt"].ratings.index()
+    return newstilt().index()
 
 
 @bp.get("")

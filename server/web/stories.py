@@ -3,18 +3,14 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from flask import Blueprint, current_app, render_template, request
+from flask import Blueprint, render_template, request
 
-from ..coverage import list_stories, story_payload
 from ..errors import BadRequestError
+from . import newstilt
 
 bp = Blueprint("stories", __name__)
 
 MAX_LIMIT = 100
-
-
-def _services():
-    return current_app.extensions["newstilt"]
 
 
 def _since(value: str | None):
@@ -45,25 +41,18 @@ def list_view():
     min_sources = args.get("min_sources", "1")
     if not min_sources.isdigit():
         raise BadRequestError("'min_sources' must be a whole number")
-    services = _services()
-    with services.store.connect() as conn:
-        items = list_stories(conn, services.ratings.index(), services.blindspot_rule, since=_since(args.get("since")),
-                             blindspot=blindspot, limit=_limit(args.get("limit")), min_sources=int(min_sources))
+    items = newstilt().list_stories(since=_since(args.get("since")), blindspot=blindspot,
+                                    limit=_limit(args.get("limit")), min_sources=int(min_sources))
     return {"stories": items}
 
 
 @bp.get("/api/v1/stories/<int:story_id>")
 def detail(story_id: int):
     """One story: distribution, blindspot, and every article grouped by side."""
-    services = _services()
-    with services.store.connect() as conn:
-        return story_payload(conn, story_id, services.ratings.index(), services.blindspot_rule)
+    return newstilt().story(story_id)
 
 
 @bp.get("/stories/<int:story_id>")
 def page(story_id: int):
     """The story's full coverage as a page: distribution bar, articles by side, outlet ratings."""
-    services = _services()
-    with services.store.connect() as conn:
-        story = story_payload(conn, story_id, services.ratings.index(), services.blindspot_rule)
-    return render_template("story.html", story=story)
+    return render_template("story.html", story=newstilt().story(story_id))

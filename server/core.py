@@ -1,0 +1,275 @@
+"""The facade: one object that owns the store, the ratings, the clusterer, the fetcher and the scorer, and offers
+what newstilt does. The command line, the web app and the benchmarks call it and nothing else.
+
+    from newstilt import make_newstilt
+
+    with make_newstilt(data_dir="/tmp/nt") as nt:
+        nt.import_ratings("combined.json", "mbfc")
+        nt.ingest_pass()
+        nt.analyze("https://www.example.com/news/1", html=page_html)
+
+Everything is built lazily on first use (opening the database migrates it to this release's schema), so
+constructing a ``Newstilt`` connects to nothing and loads no model. One instance may be shared by threads.
+"""
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Iterator
+from functools import cached_property
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from .config import Settings
+from .errors import ModelError
+
+if TYPE_CHECKING:
+    from .cluster import Clusterer
+    from .coverage import BlindspotRule
+    from .fetch import Fetcher
+    from .ingest import Ingestor, PassStats
+    from .ratings import Ratings, RatingsIndex
+    from .storage import Store
+
+LOGGER = logging.getLogger(__name__)
+
+
+class Newstilt:
+    """newstilt's operations over one database, built from one :class:`~newstilt.config.Settings`."""
+
+    #: Seconds a process trusts its copy of the ratings before asking the database whether another process
+    #: imported a rater's file (an import through this object is seen at once).
+    RATINGS_MAX_AGE = 5.0
+
+    def __init__(self, settings: Settings | None = None):
+        self.settings = settings or Settings.from_env()
+        self._lock = threading.RLock()
+
+    def __enter__(self) -> Newstilt:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    # -- the parts, built on first use -------------------------------------------------------------------
+
+    @cached_property
+    def store(self) -> Store:
+        from .storage import Store
+
+        with self._lock:
+            store = Store(self.settings.resolved_database_url)
+            store.ensure_schema()
+            return store
+
+    @cached_property
+    def ratings(self) -> Ratings:
+        from .ratings import Ratings
+
+        path = self.settings.ratings_file
+        return Ratings(self.store, Path(path).read_text(encoding="utf-8") if path else None,
+                       max_age=self.RATINGS_MAX_AGE)
+
+    @cached_property
+    def clusterer(self) -> Clusterer:
+        from .cluster import Clusterer
+
+        return Clusterer(self.store)
+
+    @cached_property
+    def blindspot_rule(self) -> BlindspotRule:
+        from .coverage import BlindspotRule
+
+        s = self.settings
+        return BlindspotRule(min_rated_outlets=s.blindspot_min_outlets, max_missing_share=s.blindspot_max_missing_share,
+                             min_dominant_share=s.blindspot_min_dominant_share)
+
+    @cached_property
+    def fetcher(self) -> Fetcher:
+        from .fetch import FetchConfig, Fetcher
+
+        s = self.settings
+        return Fetcher(FetchConfig(allow_addresses=s.fetch_allow, per_host_delay=s.fetch_host_delay,
+                                   per_host_concurrency=s.fetch_host_concurrency))
+
+    def index(self) -> RatingsIndex:
+        """The current ratings: the bundled table combined with every imported rater."""
+        return self.ratings.index()
+
+    def upgrade(self) -> tuple[str | None, str]:
+        """Migrate the database to this release's schema; (revision before, revision after)."""
+        from .storage import Store, migrate
+
+        store = Store(self.settings.resolved_database_url)
+        try:
+            return migrate.upgrade(store.engine)
+        finally:
+            store.close()
+
+    def close(self) -> None:
+        if "fetcher" in self.__dict__:
+            self.fetcher.close()
+        if "store" in self.__dict__:
+            self.store.close()
+
+    # -- ratings ---------------------------------------------------------------------------------------
+
+    def lookup(self, url: str) -> dict:
+        """The outlet ``url`` belongs to, each rater's values and which entry matched (NotFoundError if none)."""
+        index = self.index()
+        return index.match(url).to_dict(index.rater_names)
+
+    def import_ratings(self, path: str | Path, fmt: str) -> dict:
+        """Replace rater ``fmt``'s ratings by the file at ``path``; counts and skipped rows."""
+        from .importers import import_file
+
+        result = import_file(self.store, path, fmt)
+        self.ratings.invalidate()
+        return result
+
+    def list_raters(self) -> list[dict]:
+        return self.store.list_raters()
+
+    # -- feeds and ingestion ---------------------------------------------------------------------------
+
+    def add_feed(self, url: str, *, outlet: str | None = None, title: str | None = None) -> tuple[int, bool, str]:
+        """Register a feed (tied to ``outlet``, else the outlet its URL belongs to); (id, created, url)."""
+        from .ingest import resolve_outlet
+        from .urls import normalize_url
+
+        url = normalize_url(url)
+        key = resolve_outlet(self.index(), hint=outlet, urls=(url,))
+        feed_id, created = self.store.add_feed(url, key, title, origin="user")
+        return feed_id, created, url
+
+    def import_feeds(self, source: str | Path) -> list[tuple[dict, bool]]:
+        """Register every feed of an OPML file, or of the OPML document at an http(s) URL."""
+        from .ingest import import_opml
+
+        text = str(source)
+        if text.startswith(("http://", "https://")):
+            body = self.fetcher.fetch(text, expect="feed").body
+        else:
+            body = Path(source).read_bytes()
+        return import_opml(self.store, self.index(), body, origin="user")
+
+    def list_feeds(self, *, enabled_only: bool = False) -> list[dict]:
+        return self.store.list_feeds(enabled_only=enabled_only)
+
+    def remove_feed(self, ident: str) -> bool:
+        return self.store.remove_feed(ident)
+
+    def set_feed_enabled(self, ident: str, enabled: bool) -> bool:
+        return self.store.set_feed_enabled(ident, enabled)
+
+    def ensure_default_feeds(self) -> int:
+        """Register the default feed list (or ``feeds_file``) while the user has configured no feeds; how many
+        were added. The defaults are marked as such: a feed the user adds later replaces them all."""
+        from importlib import resources
+
+        from .ingest import import_opml
+
+        if self.store.list_feeds():
+            return 0
+        path = self.settings.feeds_file
+        body = path.read_bytes() if path else \
+            resources.files("newstilt").joinpath("data/default-feeds.opml").read_bytes()
+        return sum(created for _, created in import_opml(self.store, self.index(), body, origin="default"))
+
+    @cached_property
+    def ingestor(self) -> Ingestor:
+        from .ingest import Ingestor
+
+        return Ingestor(self.store, self.ratings, self.clusterer, self.fetcher)
+
+    def ingest_pass(self, *, workers: int | None = None, progress: Callable[[int, int], None] | None = None,
+                    stop: threading.Event | None = None) -> PassStats:
+        """One ingestion pass over the enabled feeds (the default list when none are configured)."""
+        self.ensure_default_feeds()
+        if workers is not None:
+            self.ingestor.workers = workers
+        return self.ingestor.run_pass(progress=progress, stop=stop)
+
+    # -- articles and stories --------------------------------------------------------------------------
+
+    def import_articles(self, path: str | Path, *, progress: bool = False) -> dict[str, int]:
+        """Bulk-load a JSONL(.gz) file of articles and cluster them in publication order; counts."""
+        from .bulk import import_jsonl
+        from .ingest import resolve_outlet
+
+        index = self.index()
+        return import_jsonl(self.store, path, clusterer=self.clusterer, progress=progress,
+                            outlet_for=lambda url: resolve_outlet(index, urls=(url,)))
+
+    def analyze(self, url: str, *, html: str | None = None, title: str | None = None) -> dict:
+        """The outlet, the article, its story and the article's lean for a page a reader is on."""
+        from .analysis import analyze
+
+        return analyze(self, url, html=html, title=title)
+
+    def story(self, story_id: int) -> dict:
+        """One story's full coverage (NotFoundError if there is none)."""
+        from .coverage import story_payload
+
+        with self.store.connect() as conn:
+            return story_payload(conn, story_id, self.index(), self.blindspot_rule)
+
+    def list_stories(self, *, since=None, blindspot: str | None = None, limit: int = 20,
+                     min_sources: int = 1) -> list[dict]:
+        """Recent stories, newest first, optionally only blindspots for one side."""
+        from .coverage import list_stories
+
+        with self.store.connect() as conn:
+            return list_stories(conn, self.index(), self.blindspot_rule, since=since, blindspot=blindspot,
+                                limit=limit, min_sources=min_sources)
+
+    def counts(self) -> dict:
+        return self.store.counts()
+
+    # -- the article scorer ----------------------------------------------------------------------------
+
+    @cached_property
+    def _model(self):
+        """(model, None) or (None, reason). Loaded once, lazily, only from the configured path."""
+        path = self.settings.resolved_model_path
+        if not path.exists():
+            return None, (f"no model installed at {path}; train one with 'newstilt train --data FILE' "
+                          "or 'newstilt train --from-store'")
+        from .classifier import load
+
+        try:
+            return load(path), None
+        except ModelError as exc:
+            LOGGER.error("model at %s refused: %s", path, exc)
+            return None, str(exc)
+
+    def score(self, title: str, text: str) -> dict:
+        """The article scorer's answer, or ``{"model": None, "reason": ...}`` without a usable model."""
+        model, reason = self._model
+        if model is None:
+            return {"model": None, "reason": reason}
+        return model.score(title, text)
+
+    def model_status(self) -> dict:
+        """Whether a scoring model is loaded, its version and its measured figures (for /healthz, serve)."""
+        model, reason = self._model
+        if model is None:
+            return {"loaded": False, "reason": reason}
+        meta = model.metadata
+        return {"loaded": True, **model.model_info(), "path": str(self.settings.resolved_model_path),
+                "trained_on": meta.get("training_data"), "evaluation": meta.get("evaluation")}
+
+    def training_records(self) -> Iterator[dict]:
+        """The stored articles of rated outlets, labelled with their outlet's side (distant supervision)."""
+        from .training import store_records
+
+        return store_records(self.store, self.index())
+
+
+def make_newstilt(settings: Settings | None = None, **overrides) -> Newstilt:
+    """A :class:`Newstilt` from ``settings`` (default: the environment), with ``overrides`` applied."""
+    if settings is None:
+        settings = Settings.from_env(**overrides)
+    elif overrides:
+        settings = settings.replace(**overrides)
+    return Newstilt(settings)
