@@ -22,7 +22,16 @@ from importlib import resources
 
 from . import domains
 from .errors import InvalidURLError, NotFoundError
-from .scale import BIAS_LABELS, BIAS_SCORES, FACTUALITY_LEVELS, OWNERSHIP_CATEGORIES, bias_label, mean_factuality
+from .scale import (
+    BIAS_LABELS,
+    BIAS_SCORES,
+    FACTUALITY_LEVELS,
+    OWNERSHIP_CATEGORIES,
+    QUESTIONABLE_FLAGS,
+    UNPOSITIONED_FLAGS,
+    bias_label,
+    mean_factuality,
+)
 
 LOGGER = logging.getLogger(__name__)
 
@@ -35,7 +44,8 @@ RATER_NAMES = {
 #: Order in which raters lend their name to an outlet, and are listed.
 RATER_ORDER = (BUNDLED_RATER, "allsides", "mbfc")
 
-OUTLETS_COLUMNS = ("domain", "name", "bias", "factuality", "ownership", "country", "aliases", "platform")
+OUTLETS_COLUMNS = ("domain", "name", "bias", "factuality", "ownership", "owner", "country", "language", "aliases",
+                   "platform", "flags")
 
 
 @dataclass(frozen=True)
@@ -71,6 +81,9 @@ class BundledEntry:
     country: str | None
     aliases: tuple[str, ...]
     platform: bool
+    owner: str | None = None
+    language: str | None = None
+    flags: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -81,6 +94,14 @@ class Outlet:
     ratings: tuple[RaterRating, ...]
     ownership: str | None = None
     country: str | None = None
+    owner: str | None = None
+    language: str | None = None
+    #: Why the source is questionable (``scale.QUESTIONABLE_FLAGS``); empty for an ordinary outlet.
+    flags: tuple[str, ...] = ()
+
+    @property
+    def questionable(self) -> bool:
+        return bool(self.flags)
 
     @cached_property
     def bias_score(self) -> float | None:
@@ -103,7 +124,11 @@ class Outlet:
             "bias": None if self.bias_score is None else {"label": self.bias_label, "score": self.bias_score},
             "factuality": self.factuality,
             "ownership": self.ownership,
+            "owner": self.owner,
             "country": self.country,
+            "language": self.language,
+            "flags": list(self.flags),
+            "questionable": self.questionable,
             "raters": [r.to_dict(rater_names) for r in self.ratings],
         }
 
@@ -163,27 +188,38 @@ def _bundled_entry(row: dict) -> BundledEntry:
     platform = row["platform"].strip()
     if platform not in ("", "yes"):
         raise ValueError(f"platform must be 'yes' or empty, not {platform!r}")
-    bias, fact, owner, country = (row[c].strip() or None for c in ("bias", "factuality", "ownership", "country"))
+    bias, fact, ownership, owner, country, language = (
+        row[c].strip() or None for c in ("bias", "factuality", "ownership", "owner", "country", "language"))
+    flags = tuple(row["flags"].split())
     if platform:
-        if bias or fact:
+        if bias or fact or flags:
             raise ValueError("a platform row carries no rating")
     else:
-        if bias not in BIAS_LABELS:
+        for flag in flags:
+            if flag not in QUESTIONABLE_FLAGS:
+                raise ValueError(f"flag {flag!r} is not one of {', '.join(QUESTIONABLE_FLAGS)}")
+        if len(set(flags)) != len(flags):
+            raise ValueError("a flag is repeated")
+        if bias is None and not set(flags) & set(UNPOSITIONED_FLAGS):
+            raise ValueError(f"bias is empty; only a source flagged {' or '.join(UNPOSITIONED_FLAGS)} may have none")
+        if bias is not None and bias not in BIAS_LABELS:
             raise ValueError(f"bias {bias!r} is not one of {', '.join(BIAS_LABELS)}")
         if fact not in FACTUALITY_LEVELS:
             raise ValueError(f"factuality {fact!r} is not one of {', '.join(FACTUALITY_LEVELS)}")
-        if owner not in OWNERSHIP_CATEGORIES:
-            raise ValueError(f"ownership {owner!r} is not one of {', '.join(OWNERSHIP_CATEGORIES)}")
+        if ownership not in OWNERSHIP_CATEGORIES:
+            raise ValueError(f"ownership {ownership!r} is not one of {', '.join(OWNERSHIP_CATEGORIES)}")
         if not country or len(country) != 2 or not country.isupper():
             raise ValueError(f"country {country!r} is not an ISO 3166 alpha-2 code")
+        if language is not None and (len(language) != 2 or not language.islower()):
+            raise ValueError(f"language {language!r} is not an ISO 639-1 code")
     if not row["name"].strip():
         raise ValueError("name is empty")
     return BundledEntry(
         domain=key(row["domain"].strip()),
         name=row["name"].strip(),
-        bias=bias, factuality=fact, ownership=owner, country=country,
+        bias=bias, factuality=fact, ownership=ownership, country=country,
         aliases=tuple(key(a) for a in row["aliases"].split()),
-        platform=bool(platform),
+        platform=bool(platform), owner=owner, language=language, flags=flags,
     )
 
 
@@ -265,7 +301,8 @@ def build_index(bundled: list[BundledEntry], imported: Iterable[dict], imported_
             canonical[alias] = entry.domain
         ratings[entry.domain] = [RaterRating(
             rater=BUNDLED_RATER, key=entry.domain, name=entry.name,
-            bias_score=float(BIAS_SCORES[entry.bias]), factuality=entry.factuality, bias_raw=entry.bias)]
+            bias_score=None if entry.bias is None else float(BIAS_SCORES[entry.bias]), factuality=entry.factuality,
+            bias_raw=entry.bias)]
 
     def resolve(key: str) -> str:
         seen = set()
@@ -305,6 +342,9 @@ def build_index(bundled: list[BundledEntry], imported: Iterable[dict], imported_
             ratings=tuple(rater_ratings),
             ownership=entry.ownership if entry else None,
             country=entry.country if entry else None,
+            owner=entry.owner if entry else None,
+            language=entry.language if entry else None,
+            flags=entry.flags if entry else (),
         )
     return RatingsIndex(outlets=outlets, platforms=frozenset(platforms),
                         rater_names={**RATER_NAMES, **rater_names}, version=version)

@@ -29,6 +29,11 @@ OWNERSHIP_CATEGORIES = (
 
 SIDES = ("left", "center", "right")
 
+#: Why a source is questionable (the badge's warning, with these reasons). Any flag makes it questionable.
+QUESTIONABLE_FLAGS = ("conspiracy", "pseudoscience", "propaganda", "failed-fact-checks", "satire")
+#: Flags under which an outlet may have no position on the left-right axis (no bias in the table).
+UNPOSITIONED_FLAGS = ("satire", "pseudoscience")
+
 
 def round_half_away(value: float) -> int:
     """Round to the nearest integer, halves away from zero (so -0.5 -> -1, 0.5 -> 1)."""
