@@ -8,13 +8,11 @@ from __future__ import annotations
 
 import logging
 
-import sqlalchemy as sa
-
 from .articles import NewArticle, add_article
 from .coverage import story_payload
 from .errors import ExtractionError, NewstiltError, NotFoundError
 from .extract import extract_article
-from .storage import articles
+from .ingest import resolve_outlet
 from .urls import normalize_url
 
 LOGGER = logging.getLogger(__name__)
@@ -32,7 +30,7 @@ def analyze(nt, url, *, html: str | None = None, title: str | None = None) -> di
     result = {"url": url, "outlet": outlet, "article": None, "story": None, "match": None, "lean": None}
 
     with nt.store.connect() as conn:
-        stored = conn.execute(sa.select(articles).where(articles.c.url == url)).first()
+        stored = nt.store.find_article(conn, [url])  # by any address the article is known by
         extracted = None
         if stored is None and html:
             try:
@@ -45,7 +43,7 @@ def analyze(nt, url, *, html: str | None = None, title: str | None = None) -> di
                 result["lean"] = nt.score(title or "", "")
                 return result
             if extracted.canonical_url and extracted.canonical_url != url:
-                stored = conn.execute(sa.select(articles).where(articles.c.url == extracted.canonical_url)).first()
+                stored = nt.store.find_article(conn, [extracted.canonical_url])
         if stored is not None:
             result["article"] = {"id": stored.id, "title": stored.title, "published": _iso(stored.published),
                                  "text_length": len(stored.text), "stored": True}
@@ -74,7 +72,7 @@ def analyze(nt, url, *, html: str | None = None, title: str | None = None) -> di
 
     if extracted is not None and nt.settings.store_analyzed and extracted.text:
         try:
-            _store_analyzed(nt, url, extracted, outlet["outlet"]["domain"] if outlet else None)
+            _store_analyzed(nt, url, extracted, resolve_outlet(index, urls=(url,)))
         except NewstiltError as exc:
             LOGGER.warning("could not store analyzed page %s: %s", url, exc)
     result["lean"] = nt.score(headline, text)
@@ -82,10 +80,13 @@ def analyze(nt, url, *, html: str | None = None, title: str | None = None) -> di
 
 
 def _store_analyzed(nt, url: str, extracted, outlet: str | None) -> None:
-    """Keep a page the reader analysed (only when the ``store_analyzed`` setting is on)."""
-    article = NewArticle(url=url, title=extracted.title or url, text=extracted.text, origin="analyze",
+    """Keep a page the reader analysed (only when the ``store_analyzed`` setting is on): once, under its
+    canonical URL, with the address the reader was on as another address of it."""
+    canonical = extracted.canonical_url or url
+    article = NewArticle(url=canonical, title=extracted.title or url, text=extracted.text, origin="analyze",
                          outlet=outlet, published=extracted.published,
-                         authors=", ".join(extracted.authors or ()) or None, language=extracted.language)
+                         authors=", ".join(extracted.authors or ()) or None, language=extracted.language,
+                         text_source="analyze", aliases=(url,) if url != canonical else ())
     with nt.store.begin() as conn:
         nt.clusterer.lock(conn)
         add_article(nt.store, conn, article, clusterer=nt.clusterer)

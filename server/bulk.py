@@ -162,12 +162,12 @@ def _store_batch(store, batch: list[dict], counts: dict) -> None:
             if item["url"] in known:
                 counts["known"] += 1
                 continue
-            article_id = add_article(store, conn, NewArticle(origin="import", **item))
-            if article_id is None:  # the same URL twice in the file, or another process won the race
+            added = add_article(store, conn, NewArticle(origin="import", text_source="import", **item))
+            if added.status != "added":  # the same article twice in the file, or another process won the race
                 counts["known"] += 1
             else:
                 counts["added"] += 1
-                known.add(item["url"])
+                known[item["url"]] = "import"
 
 
 def cluster_pending(store, clusterer, *, counts: dict | None = None, progress: bool = True,

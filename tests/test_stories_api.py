@@ -159,3 +159,22 @@ def test_analyze_of_unextractable_html_still_rates_the_outlet_and_says_why(clien
     body = response.json
     assert body["outlet"]["outlet"]["domain"] == "nytimes.com" and body["story"] is None
     assert body["article"]["text_length"] == 0 and body["article"]["error"]
+
+
+def test_analyze_stores_a_page_read_under_varying_urls_once(client, app, loaded):
+    """With STORE_ANALYZED on, one page read under varying URLs became 1,083 rows from 20 pages."""
+    nt = app.extensions["newstilt"]
+    nt.settings = nt.settings.replace(store_analyzed=True)
+    text = EVENT[2][3] * 4
+    with_canonical = ('<html><head><link rel="canonical" href="https://www.theguardian.com/world/bridge">'
+                      f"</head><body><article><h1>Bridge falls</h1><p>{text}</p></article></body></html>")
+    without = f"<html><body><article><h1>Bridge falls</h1><p>{text}</p></article></body></html>"
+    for i in range(5):
+        client.post("/api/v1/analyze", json={"url": f"https://www.theguardian.com/world/bridge?page={i}",
+                                             "html": with_canonical})
+        client.post("/api/v1/analyze", json={"url": f"https://www.theguardian.com/x?session={i}", "html": without})
+    with nt.store.connect() as conn:
+        stored = conn.execute(sa.select(articles.c.url).where(articles.c.origin == "analyze")).scalars().all()
+    assert stored == ["https://www.theguardian.com/world/bridge"]  # the same text of one outlet: one article
+    again = client.post("/api/v1/analyze", json={"url": "https://www.theguardian.com/x?session=3"}).json
+    assert again["article"]["stored"] is True          # every address it was read under leads to it

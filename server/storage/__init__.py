@@ -16,9 +16,11 @@ import sqlalchemy as sa
 from sqlalchemy import event
 
 from .schema import (
+    article_urls,
     articles,
     cluster_df,
     cluster_meta,
+    entry_failures,
     feeds,
     metadata,
     rater_aliases,
@@ -32,9 +34,9 @@ from .schema import (
 )
 
 __all__ = [
-    "Store", "articles", "cluster_df", "cluster_meta", "content_hash", "create_engine", "feeds", "metadata",
-    "normalise_database_url", "rater_aliases", "rater_ratings", "raters", "stories", "story_postings",
-    "story_terms", "story_title_vectors", "syndication_bands", "utcnow",
+    "Store", "article_urls", "articles", "cluster_df", "cluster_meta", "content_hash", "create_engine",
+    "entry_failures", "feeds", "metadata", "normalise_database_url", "rater_aliases", "rater_ratings", "raters",
+    "stories", "story_postings", "story_terms", "story_title_vectors", "syndication_bands", "utcnow",
 ]
 
 LOGGER = logging.getLogger(__name__)
@@ -176,13 +178,53 @@ class Store:
             return conn.execute(feeds.update().where(self._feed_where(ident)).values(enabled=enabled)).rowcount > 0
 
     def record_feed_fetch(self, feed_id: int, *, status: str, ok: bool, etag: str | None = None,
-                          last_modified: str | None = None) -> None:
-        values = {"last_fetched_at": utcnow(), "last_status": status[:500],
-                  "error_count": 0 if ok else feeds.c.error_count + 1}
+                          last_modified: str | None = None, next_attempt_at: datetime | None = None,
+                          count_error: bool = True, disable: bool = False) -> None:
+        """Record a fetch of a feed: its status line; on success its validators and a clean error count, on
+        failure one more error (unless ``count_error`` is False: the network, not the feed, failed), the time
+        before which it is not tried again, and ``disable`` to turn a feed that keeps failing off."""
+        values: dict = {"last_fetched_at": utcnow(), "last_status": status[:500]}
         if ok:
-            values.update(etag=etag, last_modified=last_modified)
+            values.update(etag=etag, last_modified=last_modified, error_count=0, next_attempt_at=None)
+        else:
+            if count_error:
+                values["error_count"] = feeds.c.error_count + 1
+            values["next_attempt_at"] = next_attempt_at
+            if disable:
+                values["enabled"] = False
         with self.begin() as conn:
             conn.execute(feeds.update().where(feeds.c.id == feed_id).values(**values))
+
+    # -- feed entries whose page failed -------------------------------------------------------------------
+
+    def entry_failures(self, conn, urls: Iterable[str]) -> dict[str, dict]:
+        """The recorded failures of these entry URLs: ``{url: {"attempts", "next_attempt_at", ...}}``."""
+        urls = list(dict.fromkeys(urls))
+        found: dict[str, dict] = {}
+        for i in range(0, len(urls), 500):
+            rows = conn.execute(sa.select(entry_failures).where(entry_failures.c.url.in_(urls[i:i + 500])))
+            found.update((row.url, row._asdict()) for row in rows)
+        return found
+
+    def record_entry_failure(self, url: str, feed_id: int | None, error: str, next_attempt_at: datetime) -> int:
+        """One more failed attempt at an entry's page; returns how many there have been."""
+        now = utcnow()
+        with self.begin() as conn:
+            attempts = conn.execute(sa.select(entry_failures.c.attempts).where(entry_failures.c.url == url)).scalar()
+            if attempts is None:
+                self.insert_ignore(conn, entry_failures, {
+                    "url": url, "feed_id": feed_id, "attempts": 1, "last_error": error[:1000],
+                    "last_attempt_at": now, "next_attempt_at": next_attempt_at}, ["url"])
+                return 1
+            conn.execute(entry_failures.update().where(entry_failures.c.url == url).values(
+                attempts=attempts + 1, last_error=error[:1000], last_attempt_at=now,
+                next_attempt_at=next_attempt_at))
+            return attempts + 1
+
+    def clear_entry_failures(self, conn, urls: Iterable[str]) -> None:
+        urls = [u for u in urls if u]
+        if urls:
+            conn.execute(entry_failures.delete().where(entry_failures.c.url.in_(urls)))
 
     # -- articles --------------------------------------------------------------------------------------
 
@@ -206,25 +248,59 @@ class Store:
 
     def add_article(self, conn, *, url: str, title: str, text: str, origin: str, outlet: str | None = None,
                     published: datetime | None = None, authors: str | None = None, language: str | None = None,
-                    feed_id: int | None = None, fingerprint: str | None = None) -> int | None:
+                    feed_id: int | None = None, fingerprint: str | None = None, text_source: str = "page",
+                    aliases: Iterable[str] = ()) -> int | None:
         """Store an article unless its URL is stored already; returns its new id, or None if it existed.
 
-        Safe under concurrency: two processes adding the same URL get one row and one id between them.
+        The article's URL and ``aliases`` (other addresses of the same article) are recorded in
+        ``article_urls``. Safe under concurrency: two processes adding the same URL get one row between them.
+        Deciding whether a page is an article already stored under another address is
+        ``newstilt.articles.add_article``'s job; this only writes.
         """
-        return self.insert_ignore(conn, articles, {
+        article_id = self.insert_ignore(conn, articles, {
             "url": url, "title": title, "text": text, "origin": origin, "outlet": outlet,
             "published": published, "authors": authors, "language": language, "feed_id": feed_id,
-            "fingerprint": fingerprint, "added_at": utcnow()}, ["url"])
+            "fingerprint": fingerprint, "text_source": text_source, "added_at": utcnow()}, ["url"])
+        if article_id is not None:
+            self.add_urls(conn, article_id, (url, *aliases))
+        return article_id
+
+    def add_urls(self, conn, article_id: int, urls: Iterable[str]) -> None:
+        """Record more addresses of an article (an address already taken by another article keeps it)."""
+        for url in dict.fromkeys(u for u in urls if u):
+            self.insert_ignore(conn, article_urls, {"url": url, "article_id": article_id}, ["url"])
+
+    def find_article(self, conn, urls: Iterable[str] = (), *, outlet: str | None = None,
+                     fingerprint: str | None = None):
+        """The stored article known by one of ``urls``, else the one of ``outlet`` with the same text
+        ``fingerprint`` (the same page under another address); its row, or None."""
+        urls = [u for u in dict.fromkeys(urls) if u]
+        if urls:
+            row = conn.execute(
+                sa.select(articles).join(article_urls, article_urls.c.article_id == articles.c.id)
+                .where(article_urls.c.url.in_(urls)).order_by(articles.c.id).limit(1)).first()
+            if row is not None:
+                return row
+        if fingerprint and outlet:
+            return conn.execute(sa.select(articles).where(articles.c.fingerprint == fingerprint,
+                                                          articles.c.outlet == outlet)
+                                .order_by(articles.c.id).limit(1)).first()
+        return None
 
     def article_id(self, conn, url: str) -> int | None:
-        return conn.execute(sa.select(articles.c.id).where(articles.c.url == url)).scalar()
+        """The id of the article known by ``url`` (any of its addresses), or None."""
+        return conn.execute(sa.select(article_urls.c.article_id).where(article_urls.c.url == url)).scalar()
 
-    def known_urls(self, conn, urls: Iterable[str]) -> set[str]:
-        urls = list(urls)
-        found = set()
+    def known_urls(self, conn, urls: Iterable[str]) -> dict[str, str]:
+        """Which of ``urls`` lead to a stored article: ``{url: the article's text_source}``."""
+        urls = list(dict.fromkeys(urls))
+        found: dict[str, str] = {}
         for i in range(0, len(urls), 500):
             chunk = urls[i:i + 500]
-            found.update(conn.execute(sa.select(articles.c.url).where(articles.c.url.in_(chunk))).scalars())
+            found.update(conn.execute(
+                sa.select(article_urls.c.url, articles.c.text_source)
+                .join(articles, articles.c.id == article_urls.c.article_id)
+                .where(article_urls.c.url.in_(chunk))).all())
         return found
 
     def iter_articles(self, batch: int = 1000):

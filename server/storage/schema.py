@@ -60,6 +60,8 @@ feeds = sa.Table(
     #: ``user`` (added or imported by the user) or ``default`` (the bundled list, used while there is no
     #: user feed: the first feed the user adds replaces them).
     sa.Column("origin", sa.String(16), nullable=False, server_default="user"),
+    #: A feed that failed is not fetched again before this time (exponential backoff); None: due now.
+    sa.Column("next_attempt_at", sa.DateTime(timezone=True), nullable=True),
 )
 
 #: One row per article, by normalised canonical URL. ``story_id`` is set by clustering.
@@ -81,6 +83,33 @@ articles = sa.Table(
     sa.Column("story_id", sa.Integer, nullable=True, index=True),
     sa.Column("match_score", sa.Float, nullable=True),
     sa.Column("added_at", sa.DateTime(timezone=True), nullable=False),
+    #: Where the text came from: ``page`` (the article's page, extracted), ``feed`` (the feed's own text,
+    #: standing in for a page that could not be fetched: replaced when a later fetch of the page succeeds),
+    #: ``import`` or ``analyze``.
+    sa.Column("text_source", sa.String(16), nullable=False, server_default="page"),
+)
+
+#: Every URL an article is known by: its canonical URL, the feed's link, the address a reader analysed, the
+#: final address after redirects. One article, one row in ``articles``, however many addresses lead to it.
+article_urls = sa.Table(
+    "article_urls",
+    metadata,
+    sa.Column("url", sa.String(2048), primary_key=True),
+    sa.Column("article_id", sa.Integer, sa.ForeignKey("articles.id", ondelete="CASCADE"), nullable=False,
+              index=True),
+)
+
+#: Feed entries whose page could not be fetched or extracted (or that raised): retried with backoff on later
+#: passes, given up after a few attempts. A row goes when its page is stored.
+entry_failures = sa.Table(
+    "entry_failures",
+    metadata,
+    sa.Column("url", sa.String(2048), primary_key=True),
+    sa.Column("feed_id", sa.Integer, sa.ForeignKey("feeds.id", ondelete="CASCADE"), nullable=True, index=True),
+    sa.Column("attempts", sa.Integer, nullable=False),
+    sa.Column("last_error", sa.Text, nullable=False),
+    sa.Column("last_attempt_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("next_attempt_at", sa.DateTime(timezone=True), nullable=False),
 )
 
 #: A story: articles about the same event. Its distribution is computed when read, from current ratings.
