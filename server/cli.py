@@ -252,6 +252,30 @@ def ratings_list(nt: Newstilt):
     click.echo(f"combined: {len(index.outlets)} outlets, version {index.version}")
 
 
+@ratings.command("stats")
+@click.option("--top", default=15, show_default=True, help="Rows shown for countries, languages and owners.")
+@click.option("--json", "as_json", is_flag=True, help="Everything, as JSON.")
+@with_newstilt()
+def ratings_stats(nt: Newstilt, top: int, as_json: bool):
+    """How the ratings table is made up: outlets per country, language, bias, factuality, ownership."""
+    stats = nt.ratings_stats()
+    if as_json:
+        import json
+
+        click.echo(json.dumps(stats, indent=2, ensure_ascii=False))
+        return
+    click.echo(f"{stats['outlets']} rated outlets, {stats['questionable']} flagged questionable "
+               f"({', '.join(f'{k} {v}' for k, v in stats['flags'].items())})")
+    for name, label in (("bias", "bias"), ("factuality", "factuality"), ("ownership", "ownership"),
+                        ("country", f"countries ({len(stats['country'])})"),
+                        ("language", f"languages ({len(stats['language'])})"),
+                        ("owner", f"owners ({len(stats['owner'])})")):
+        rows = list(stats[name].items())
+        shown = rows if name in ("bias", "factuality", "ownership") else rows[:top]
+        rest = sum(v for _, v in rows[len(shown):])
+        click.echo(f"{label}: " + ", ".join(f"{k} {v}" for k, v in shown) + (f", others {rest}" if rest else ""))
+
+
 @ratings.command("lookup")
 @click.argument("url")
 @with_newstilt()
@@ -262,8 +286,11 @@ def ratings_lookup(nt: Newstilt, url: str):
     click.echo(f"{outlet.name} ({outlet.domain}; matched {match.kind} {match.key})")
     click.echo(f"  bias: {outlet.bias_label} ({outlet.bias_score:+.2f})" if outlet.bias_score is not None
                else "  bias: not rated")
-    click.echo(f"  factuality: {outlet.factuality or 'not rated'}; ownership: {outlet.ownership or 'unknown'}; "
-               f"country: {outlet.country or 'unknown'}")
+    click.echo(f"  factuality: {outlet.factuality or 'not rated'}; ownership: {outlet.ownership or 'unknown'}"
+               f"{f' ({outlet.owner})' if outlet.owner else ''}; country: {outlet.country or 'unknown'}; "
+               f"language: {outlet.language or 'unknown'}")
+    if outlet.flags:
+        click.echo(f"  questionable source: {', '.join(outlet.flags)}")
     for rating in outlet.ratings:
         bias = "-" if rating.bias_score is None else f"{rating.bias_score:+.0f}"
         click.echo(f"  {rating.rater}: bias {bias} ({rating.bias_raw or '-'}), factuality {rating.factuality or '-'}")

@@ -130,6 +130,25 @@ class Newstilt:
     def list_raters(self) -> list[dict]:
         return self.store.list_raters()
 
+    def ratings_stats(self) -> dict:
+        """How the combined table is made up: outlets per country, language, bias step, factuality, ownership
+        category and owner, and how many carry a questionable-source flag (and for which reasons)."""
+        from collections import Counter
+
+        outlets = list(self.index().outlets.values())
+        count = lambda values: dict(Counter(v or "unknown" for v in values).most_common())  # noqa: E731
+        return {
+            "outlets": len(outlets),
+            "country": count(o.country for o in outlets),
+            "language": count(o.language for o in outlets),
+            "bias": count(o.bias_label or "none (satire, pseudoscience)" for o in outlets),
+            "factuality": count(o.factuality for o in outlets),
+            "ownership": count(o.ownership for o in outlets),
+            "owner": count(o.owner_group for o in outlets),
+            "questionable": sum(o.questionable for o in outlets),
+            "flags": count(flag for o in outlets for flag in o.flags),
+        }
+
     # -- feeds and ingestion ---------------------------------------------------------------------------
 
     def add_feed(self, url: str, *, outlet: str | None = None, title: str | None = None) -> tuple[int, bool, str]:

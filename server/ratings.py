@@ -103,6 +103,13 @@ class Outlet:
     def questionable(self) -> bool:
         return bool(self.flags)
 
+    @property
+    def owner_group(self) -> str | None:
+        """The owner to group outlets by: the name before any parenthesised detail ("Nexstar Media Group
+        (TEGNA)" -> "Nexstar Media Group"), unless that name only describes a kind of owner ("Privately held
+        (...)"), when the whole text is the owner."""
+        return owner_group(self.owner)
+
     @cached_property
     def bias_score(self) -> float | None:
         scores = [r.bias_score for r in self.ratings if r.bias_score is not None]
@@ -143,6 +150,17 @@ class Match:
     def to_dict(self, rater_names: dict[str, str]) -> dict:
         return {"outlet": self.outlet.to_dict(rater_names),
                 "match": {"key": self.key, "host": self.host, "kind": self.kind}}
+
+
+#: Owner names that describe a kind of owner rather than name one: such an owner is its whole text.
+GENERIC_OWNERS = ("privately held", "founder-owned", "anonymous operator", "private media", "independent")
+
+
+def owner_group(owner: str | None) -> str | None:
+    if not owner:
+        return None
+    head = owner.split(" (", 1)[0].strip()
+    return owner if head.lower() in GENERIC_OWNERS else head
 
 
 # -- the bundled table -------------------------------------------------------------------------------
@@ -210,8 +228,10 @@ def _bundled_entry(row: dict) -> BundledEntry:
             raise ValueError(f"ownership {ownership!r} is not one of {', '.join(OWNERSHIP_CATEGORIES)}")
         if not country or len(country) != 2 or not country.isupper():
             raise ValueError(f"country {country!r} is not an ISO 3166 alpha-2 code")
-        if language is not None and (len(language) != 2 or not language.islower()):
+        if not language or len(language) != 2 or not language.islower():
             raise ValueError(f"language {language!r} is not an ISO 639-1 code")
+        if not owner:
+            raise ValueError("owner is empty (name the company, family, person or body that owns the outlet)")
     if not row["name"].strip():
         raise ValueError("name is empty")
     return BundledEntry(

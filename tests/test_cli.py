@@ -194,3 +194,18 @@ def test_feeds_import_takes_a_url(tmp_path, http_server):
     assert refused.exit_code == 1 and "error:" in refused.output          # loopback needs --fetch-allow
     missing = _run("feeds", "import", str(tmp_path / "nope.opml"), "--data-dir", str(tmp_path))
     assert missing.exit_code == 2 and "no such file" in missing.output
+
+
+def test_ratings_stats_describes_the_table(tmp_path):
+    result = _run("ratings", "stats", "--data-dir", str(tmp_path))
+    assert result.exit_code == 0, result.output
+    first = result.output.splitlines()[0]
+    assert int(first.split()[0]) >= 2500 and "flagged questionable" in first
+    for label in ("bias:", "factuality:", "ownership:", "countries (", "languages (", "owners ("):
+        assert label in result.output
+    as_json = _run("ratings", "stats", "--json", "--data-dir", str(tmp_path))
+    import json
+
+    stats = json.loads(as_json.output)
+    assert sum(stats["country"].values()) == stats["outlets"] == sum(stats["bias"].values())
+    assert stats["questionable"] >= 150 and sum(stats["flags"].values()) >= stats["questionable"]
