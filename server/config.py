@@ -150,6 +150,10 @@ class Settings:
                            help="Ingest feeds in the background of `serve` (`on`/`off`).")
     ingest_interval: int = setting(900, env="INGEST_INTERVAL", flag="--ingest-interval", type=int,
                                    check=_at_least(10), help="Seconds between ingestion passes.")
+    ingest_retry_base: float = setting(
+        60.0, env="INGEST_RETRY_BASE", type=float, check=_between(0, 86_400),
+        help="Seconds before a failed feed or article page is tried again (doubling with each failure, up to a "
+             "day).")
     feeds_file: Path | None = setting(
         None, env="FEEDS_FILE", type=Path, shown_default="the bundled `server/data/default-feeds.opml`",
         help="Feed list (OPML) used while no feeds are configured.")

@@ -199,7 +199,8 @@ class Newstilt:
     def ingestor(self) -> Ingestor:
         from .ingest import Ingestor
 
-        return Ingestor(self.store, self.ratings, self.clusterer, self.fetcher)
+        return Ingestor(self.store, self.ratings, self.clusterer, self.fetcher,
+                        retry_base=self.settings.ingest_retry_base)
 
     def ingest_pass(self, *, workers: int | None = None, progress: Callable[[int, int], None] | None = None,
                     stop: threading.Event | None = None) -> PassStats:

@@ -343,6 +343,9 @@ class Ingestor:
             outlet = index.match(canonical).outlet.domain
         except (InvalidURLError, NotFoundError):
             pass
+        if not language:  # the page did not say: the outlet's language, as the table has it
+            rated = index.outlet_for_key(outlet) if outlet else None
+            language = rated.language if rated else None
         return NewArticle(url=canonical, title=(title or canonical)[:1000], text=text, origin="feed", outlet=outlet,
                           published=published, authors=authors, language=language, feed_id=feed["id"],
                           text_source=text_source, aliases=tuple(a for a in aliases if a != canonical))
