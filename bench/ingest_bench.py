@@ -29,11 +29,7 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from newstilt.cluster import Clusterer  # noqa: E402
-from newstilt.fetch import FetchConfig, Fetcher  # noqa: E402
-from newstilt.ingest import Ingestor, import_opml  # noqa: E402
-from newstilt.ratings import Ratings  # noqa: E402
-from newstilt.storage import Store  # noqa: E402
+from newstilt import make_newstilt  # noqa: E402
 from newstilt.web import create_app  # noqa: E402
 
 
@@ -81,20 +77,16 @@ def main() -> None:
     newsnet, base = start_newsnet(args.shared, files)
     figures: dict = {"database": url.split(":")[0], "workers": args.workers}
     try:
-        store = Store(url)
-        store.ensure_schema()
-        ratings = Ratings(store)
-        opml = httpx.get(f"{base}/feeds.opml", timeout=30).content
-        feeds = import_opml(store, ratings.index(), opml)
+        nt = make_newstilt(data_dir=tmp, database_url=url, fetch_allow=("127.0.0.1",), fetch_host_delay=0.0,
+                           fetch_host_concurrency=args.workers * 2, ingest=False)
+        opml = tmp / "feeds.opml"
+        opml.write_bytes(httpx.get(f"{base}/feeds.opml", timeout=30).content)
+        feeds = nt.import_feeds(opml)
         print(f"newsnet at {base}: {len(feeds)} feeds; store {url}")
-        config = FetchConfig(allow_addresses=("127.0.0.1",), per_host_delay=0.0,
-                             per_host_concurrency=args.workers * 2, max_connections=args.workers * 2)
-        with Fetcher(config) as fetcher:
-            ingestor = Ingestor(store, ratings, Clusterer(store), fetcher, workers=args.workers)
-            wall, cpu, steal = time.perf_counter(), time.process_time(), steal_seconds()
-            stats = ingestor.run_pass()
-            wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
-            steal = None if steal is None else steal_seconds() - steal
+        wall, cpu, steal = time.perf_counter(), time.process_time(), steal_seconds()
+        stats = nt.ingest_pass(workers=args.workers)
+        wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+        steal = None if steal is None else steal_seconds() - steal
         added = stats.articles_added
         figures.update({
             "articles_ingested": added, "pages_failed": stats.pages_failed, "feeds_failed": stats.feeds_failed,
@@ -107,20 +99,19 @@ def main() -> None:
         print(f"  {figures['articles_per_second']} articles/s wall; {figures['cores_used']} cores used; "
               f"{figures['articles_per_second_per_core']} articles/s per core (CPU time)"
               + (f"; {steal:.0f} s of CPU stolen by the hypervisor meanwhile" if steal is not None else ""))
-        figures["stored_articles"] = store.counts()["articles"]
+        figures["stored_articles"] = nt.counts()["articles"]
         model_path = tmp / "models" / "newstilt-bias.joblib"
         if not args.no_model:
             from newstilt.classifier import save, train
-            from newstilt.training import store_records
 
             started = time.perf_counter()
-            records = list(store_records(store, ratings.index()))
+            records = list(nt.training_records())
             save(train(records, progress=False), model_path)
             figures["model"] = {"trained_on": len(records), "seconds": round(time.perf_counter() - started, 1)}
             print(f"scorer trained from the store on {len(records)} articles in {figures['model']['seconds']} s")
-        store.close()
+        nt.close()
 
-        app = create_app({"DATABASE_URL": url, "DATA_DIR": str(tmp), "MODEL_PATH": str(model_path)})
+        app = create_app(make_newstilt(data_dir=tmp, database_url=url, model_path=model_path))
         from waitress import create_server
 
         server = create_server(app, host="127.0.0.1", port=0, threads=4)
