@@ -26,9 +26,9 @@ import lxml.html
 import trafilatura
 from lxml import etree
 
+from .content import binary_signature
 from .domains import registrable_domain
 from .errors import ExtractionError, InvalidURLError
-from .fetch import binary_signature
 from .urls import host_of, normalize_url
 
 LOGGER = logging.getLogger(__name__)

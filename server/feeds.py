@@ -23,9 +23,9 @@ import feedparser
 import lxml.html
 from lxml import etree
 
+from .content import binary_signature
 from .domains import normalise_key
 from .errors import FeedError, InvalidURLError
-from .fetch import binary_signature
 from .urls import clean_url, normalize_url
 
 LOGGER = logging.getLogger(__name__)
