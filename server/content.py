@@ -76,9 +76,10 @@ _CODECS = {
 #: Labels the standard maps to its "replacement" encoding: decoding them is how some XSS attacks worked.
 _REPLACEMENT_LABELS = frozenset({"csiso2022kr", "hz-gb-2312", "iso-2022-cn", "iso-2022-cn-ext", "iso-2022-kr",
                                  "replacement"})
-_WEBKIT_LABELS = {"x-user-defined": "cp1252", "windows-874": "cp874", "x-mac-roman": "mac-roman",
-                  "x-sjis": "cp932", "ms932": "cp932", "windows-31j": "cp932", "x-gbk": "gb18030",
-                  "x-cp1252": "cp1252", "unicode": "utf-16-le", "ks_c_5601-1987": "cp949"}
+_EXTRA_LABELS = {"unicode-1-1-utf-8": "utf-8", "unicode11utf8": "utf-8", "unicode20utf8": "utf-8",
+                 "x-unicode20utf8": "utf-8", "x-user-defined": "cp1252", "windows-874": "cp874",
+                 "x-mac-roman": "mac-roman", "x-sjis": "cp932", "ms932": "cp932", "windows-31j": "cp932",
+                 "x-gbk": "gb18030", "x-cp1252": "cp1252", "unicode": "utf-16-le", "ks_c_5601-1987": "cp949"}
 
 _META = re.compile(rb"<meta[\s/]", re.IGNORECASE)
 _ATTRIBUTE = re.compile(rb"""[\s/]*([^\s/>=][^\s/>=]*)\s*(?:=\s*("[^"]*"|'[^']*'|[^\s>"']*))?""")
@@ -163,8 +164,8 @@ def codec_for_label(label: str | bytes | None) -> str | None:
 def _codec_for_label(label: str) -> str | None:
     if label in _REPLACEMENT_LABELS:
         return "replacement"
-    if label in _WEBKIT_LABELS:
-        return _WEBKIT_LABELS[label]
+    if label in _EXTRA_LABELS:
+        return _EXTRA_LABELS[label]
     if not label or not label.isascii():
         return None
     try:
@@ -214,7 +215,9 @@ def _meta_declaration(head: bytes, pos: int) -> tuple[str | None, int]:
             continue
         pos = match.end()
         name = match.group(1).lower()
-        value = (match.group(2) or b"").strip(b"\"'")
+        value = match.group(2) or b""
+        if value[:1] in (b'"', b"'"):
+            value = value[1:-1]
         if name in seen:
             continue
         seen.add(name)
@@ -284,11 +287,10 @@ def truncation(text: str) -> str | None:
     tail = text[-4096:].rstrip()
     if not tail:
         return None
-    last_open, last_close = tail.rfind("<"), tail.rfind(">")
-    if last_open > last_close:
-        reason = "it ends inside a tag"
-    elif tail.rfind("<!--") > tail.rfind("-->"):
+    if tail.rfind("<!--") > tail.rfind("-->"):
         reason = "it ends inside a comment"
+    elif tail.rfind("<") > tail.rfind(">"):
+        reason = "it ends inside a tag"
     elif _OPEN_REFERENCE.search(tail, max(0, len(tail) - 40)):
         reason = "it ends inside a character reference"
     else:
