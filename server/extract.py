@@ -21,7 +21,10 @@ caps: at most ``MAX_HTML_BYTES`` of HTML (parsing is linear), at most ``MAX_NODE
 ``MAX_TEXT_CHARS`` characters of text once scripts, styles, SVG and templates are dropped (trafilatura's fast
 path is linear in elements, 20-40 µs each, and near-linear in text up to a few megabytes), and
 trafilatura's fallback extractors, which are quadratic in the number of blocks, only on pages of at most
-``MAX_FALLBACK_NODES`` elements. BOUND_PLACEHOLDER
+``MAX_FALLBACK_NODES`` elements. Measured with ``bench/extract_worst_case.py`` (19 hostile shapes, each at
+the largest size accepted) on a 2-core development VM: at most 1.2 s of CPU and 51 MB of memory growth for a
+page that is extracted (30,000 elements of ``<div><p>word</p></div>``), at most 0.6 s and 140 MB for a 5 MB
+page refused as too complex (parsing it is most of that cost).
 """
 from __future__ import annotations
 
