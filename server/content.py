@@ -135,14 +135,15 @@ class TextQuality:
 def binary_signature(data: bytes) -> str | None:
     """What binary format ``data`` looks like (``"a PDF document"``), or None if it may be text.
 
-    Magic numbers at the start; otherwise NUL bytes near the start, or control bytes making up more than
-    ``BINARY_CONTROL_SHARE`` of the whole body (UTF-16/32 text, where NUL bytes belong, excepted)."""
+    Magic numbers at the start; otherwise several NUL bytes near the start, or control bytes making up more
+    than ``BINARY_CONTROL_SHARE`` of the whole body (UTF-16/32 text, where NUL bytes belong, excepted). A
+    stray NUL in text is damage, not a file format: ``extract_article`` refuses it as such."""
     for magic, what in MAGIC_NUMBERS:
         if data.startswith(magic):
             return what
     if data.startswith(UTF16_32_STARTS):
         return None
-    if b"\x00" in data[:1024]:
+    if data.count(b"\x00", 0, 1024) > 4:
         return "binary data"
     controls = len(data) - len(data.translate(None, _CONTROL_BYTES))
     if controls > 8 and controls > BINARY_CONTROL_SHARE * len(data):

@@ -110,3 +110,8 @@ def test_text_is_not_binary(data):
 ])
 def test_truncation(text, cut):
     assert truncation(text) == cut
+
+
+def test_a_stray_nul_byte_is_damage_not_a_file_format():
+    """A short page cut off in transit with a NUL at its end is not 'binary data': extraction says what it is."""
+    assert binary_signature(b"<html><body><p>the first third of a page\x00\xff<<<&#") is None

@@ -270,3 +270,9 @@ def test_pages_that_only_look_unfinished_are_extracted(html):
 def test_the_error_classes_say_what_to_do():
     assert issubclass(TruncatedContentError, ExtractionError) and TruncatedContentError.code == "truncated_content"
     assert issubclass(DamagedContentError, ExtractionError) and DamagedContentError.code == "damaged_content"
+
+
+def test_a_short_page_cut_off_with_a_nul_at_its_end_is_truncated():
+    whole = page().encode()
+    with pytest.raises(TruncatedContentError):
+        extract_article(whole[:200] + b"\x00\xff<<<&#", URL)
