@@ -116,7 +116,7 @@ def hostile_pages(draw) -> tuple[bytes | str, str | None]:
     return text.encode(kind, "replace" if kind == "cp1252" else "surrogatepass"), draw(_LABELS | st.none())
 
 
-@settings(max_examples=300, deadline=None, database=None,
+@settings(max_examples=200, deadline=None, database=None,
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(hostile_pages())
 def test_fuzzed_pages_give_an_article_or_an_extraction_error(case):
@@ -130,7 +130,7 @@ def test_fuzzed_pages_give_an_article_or_an_extraction_error(case):
     assert "\x00" not in article.text and article.title == article.title.strip()
 
 
-@settings(max_examples=200, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=150, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.binary(max_size=4096), st.one_of(st.none(), _LABELS, st.text(max_size=30)))
 def test_fuzzed_bytes_give_an_article_or_an_extraction_error(data, encoding):
     try:
