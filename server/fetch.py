@@ -348,20 +348,37 @@ class _DeadlineStream(httpcore.NetworkStream):
 class _GuardedBackend(httpcore.NetworkBackend):
     """Opens TCP connections only to vetted addresses; the one place where sockets are made."""
 
+    #: Seconds a host's vetted addresses are reused: a fetch resolves before it queues for the host, also when
+    #: a pooled connection will serve it, and most fetches go to a host fetched moments before.
+    ADDRESS_TTL = 30.0
+    _MAX_CACHED_HOSTS = 4096
+
     def __init__(self, policy: AddressPolicy, resolver: Resolver) -> None:
         self._policy = policy
         self._resolver = resolver
         self._backend = httpcore.SyncBackend()
+        self._vetted: dict[tuple[str, int], tuple[float, list[str]]] = {}
+        self._vetted_lock = threading.Lock()
 
     def addresses(self, host: str, port: int) -> list[str]:
-        """The permitted addresses of ``host``, resolved once; ``BlockedAddressError`` when there is none."""
+        """The permitted addresses of ``host``; ``BlockedAddressError`` when there is none. Names are resolved
+        once per ``ADDRESS_TTL``; only permitted addresses are remembered, so nothing unvetted is ever used."""
         try:
             literal = ipaddress.ip_address(host)
         except ValueError:
-            addresses = self._resolver(host, port)
+            pass
         else:
-            addresses = [str(literal)]
-        return self._policy.vet(host, addresses)
+            return self._policy.vet(host, [str(literal)])
+        now = time.monotonic()
+        cached = self._vetted.get((host, port))
+        if cached is not None and cached[0] > now:
+            return cached[1]
+        permitted = self._policy.vet(host, self._resolver(host, port))
+        with self._vetted_lock:
+            if len(self._vetted) >= self._MAX_CACHED_HOSTS:
+                self._vetted.clear()
+            self._vetted[(host, port)] = (now + self.ADDRESS_TTL, permitted)
+        return permitted
 
     def connect_tcp(self, host, port, timeout=None, local_address=None, socket_options=None):
         vetted = _CONTEXT.vetted

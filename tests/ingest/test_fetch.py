@@ -403,3 +403,25 @@ def test_config_from_a_mapping_of_field_names():
 def test_config_from_a_mapping_refuses_unknown_keys_and_bad_values(mapping, message):
     with pytest.raises(ValueError, match=message):
         FetchConfig.from_mapping(mapping)
+
+
+def test_a_host_is_resolved_once_for_many_fetches(http_server, make_fetcher, monkeypatch):
+    """Names are resolved before queueing for the host (so a refused one costs no politeness): the vetted
+    addresses are reused for a while rather than asked of DNS again for every article of an outlet."""
+    http_server.route("/a", Reply(200, b"a"))
+    calls = []
+
+    def resolver(host, port):
+        calls.append(host)
+        return ["127.0.0.1"]
+
+    fetcher = make_fetcher(resolver=resolver)
+    for _ in range(3):
+        fetcher.fetch(f"http://news.example:{http_server.port}/a")
+    assert calls == ["news.example"]
+    monkeypatch.setattr(type(fetcher._transport.backend), "ADDRESS_TTL", 0.0)
+    calls.clear()
+    fetcher = make_fetcher(resolver=resolver)
+    for _ in range(2):
+        fetcher.fetch(f"http://news.example:{http_server.port}/a")
+    assert calls == ["news.example", "news.example"]
