@@ -168,10 +168,10 @@ def extract_article(html: bytes | str, url: str, *, feed_outlet_domain: str | No
     site_name = _clean(meta.get("og:site_name")) or _clean(_name_of(ld.get("publisher"))) or _clean(
         meta.get("application-name")) or None
     title = _title(tree, meta, ld, site_name)
-    published = _first_date(
-        ld.get("datePublished"), ld.get("dateCreated"), *(meta.get(key) for key in _PUBLISHED_META),
-        *(value for path in _TIME_DATETIMES for value in path(tree)),
-    )
+    published = _first_date(ld.get("datePublished"), ld.get("dateCreated"),
+                            *(meta.get(key) for key in _PUBLISHED_META))
+    if published is None:  # the <time> elements only when the page gives no date for machines
+        published = _first_date(*(value for path in _TIME_DATETIMES for value in path(tree)))
     authors = _authors(ld.get("author"), *(meta.get(key) for key in _AUTHOR_META))
     language = _language(_HTML_LANG(tree), meta.get("content-language"), meta.get("og:locale"),
                          ld.get("inLanguage"))
