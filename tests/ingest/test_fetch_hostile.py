@@ -12,6 +12,8 @@ import tracemalloc
 import zlib
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from newstilt.errors import BlockedAddressError, FetchError
 from newstilt.fetch import FetchResult
@@ -311,3 +313,36 @@ def test_no_cookies_are_kept_between_fetches(http_server, make_fetcher):
     fetcher.fetch(http_server.url("/set"))
     fetcher.fetch(http_server.url("/next"))
     assert "cookie" not in http_server.requests[1][2]
+
+
+_WELL_FORMED = st.sampled_from([
+    b"Content-Length: 5", b"Transfer-Encoding: chunked", b"Content-Encoding: gzip", b"Content-Encoding: deflate",
+    b"Content-Encoding: br", b"Content-Encoding: gzip, gzip", b"Location: mailto:x@example.org",
+    b"Location: javascript:alert(1)", b"Location: //", b"Location: http://10.0.0.1/", b"Location: http://[::1",
+    b"Location: \xff\xfe", b"Retry-After: Fri, 31 Dec 9999 23:59:59 -2359", b"Retry-After: 99999999999999999999",
+    b"Retry-After: -1", b"Content-Type: text/html; charset=base64", b"Content-Type: image/png", b"Set-Cookie: a=b",
+])
+_MALFORMED = st.sampled_from([
+    b"Content-Length: 99999999999999999999", b"Content-Length: x", b"Content-Length: -3", b"ETag: \x00",
+    b"X: " + b"y" * 70_000, b": empty name", b"Bad Name: x", b"Transfer-Encoding: gzip, chunked",
+])
+
+
+@settings(max_examples=150, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow,
+                                                                                 HealthCheck.function_scoped_fixture])
+@given(status=st.sampled_from([b"200 OK", b"301 Moved", b"302 Found", b"303 See Other", b"307 Temporary",
+                               b"304 Not Modified", b"429 Slow down", b"503 Busy", b"999 What", b"abc"]),
+       headers=st.lists(_WELL_FORMED, max_size=4), malformed=st.none() | _MALFORMED,
+       body=st.binary(max_size=200) | st.sampled_from([gzip.compress(PAGE), b"5\r\nhello\r\n0\r\n\r\n"]),
+       version=st.sampled_from([b"HTTP/1.1", b"HTTP/1.0", b"HTTP/2", b"ICY"]))
+def test_fuzzed_answers_give_a_result_or_a_fetch_error(http_server, make_fetcher, status, headers, malformed, body,
+                                                       version):
+    """Whatever one hostile server answers: a FetchResult or a FetchError (or subclass), nothing else."""
+    lines = [version + b" " + status, *headers, *([malformed] if malformed else [])]
+    http_server.route("/fuzz", _raw(b"\r\n".join(lines) + b"\r\n\r\n" + body))
+    fetcher = make_fetcher(retries=1, total_timeout=3.0, read_timeout=0.5, retry_after_max=0.2)
+    try:
+        result = fetcher.fetch(http_server.url("/fuzz"), expect="html")
+    except FetchError:
+        return
+    assert isinstance(result, FetchResult)
