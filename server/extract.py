@@ -16,7 +16,7 @@ raises ``TruncatedContentError``, one that is not clean text ``DamagedContentErr
 a later fetch may do better. Every article carries a ``TextQuality`` saying how clean its text is.
 
 Bounded cost. Whatever the page, ``extract_article`` returns an ``ExtractedArticle`` or raises
-``ExtractionError`` (``InvalidURLError`` only for a bad ``url`` argument), and its cost is bounded by three
+``ExtractionError`` (``InvalidURLError`` only for a bad ``url`` argument), and its cost is bounded by these
 caps: at most ``MAX_HTML_BYTES`` of HTML (parsing is linear), at most ``MAX_NODES`` elements and
 ``MAX_TEXT_CHARS`` characters of text once scripts, styles, SVG and templates are dropped (trafilatura's fast
 path is linear in elements, 20-40 µs each, and near-linear in text up to a few megabytes), and

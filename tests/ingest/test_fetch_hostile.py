@@ -163,8 +163,7 @@ def test_concatenated_gzip_members_are_one_body(http_server, make_fetcher):
 
 def test_compressed_size_is_capped_too(http_server, make_fetcher):
     incompressible = bytes(range(256)) * 4000
-    body = gzip.compress(incompressible, compresslevel=0)
-    http_server.route("/big", Reply(200, body, {"Content-Encoding": "gzip", "Transfer-Encoding": "chunked"}))
+    body = gzip.compress(incompressible, compresslevel=0)  # no Content-Length: the cap is met while streaming
 
     def chunked(handler, hit):
         handler.send_response(200)
