@@ -66,6 +66,19 @@ class ExtractionError(NewstiltError, ValueError):
     code = "extraction_failed"
 
 
+class TruncatedContentError(ExtractionError):
+    """The page's markup is cut off at its end (a transfer that stopped early): fetch it again later."""
+
+    code = "truncated_content"
+
+
+class DamagedContentError(ExtractionError):
+    """The page is not clean text (NUL bytes, too many control characters or undecodable bytes): it was
+    damaged on its way, or is not a web page; a later fetch may be clean."""
+
+    code = "damaged_content"
+
+
 class ConfigError(NewstiltError, ValueError):
     """A setting with a value newstilt cannot use; the message names the setting and its variable."""
 

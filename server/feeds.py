@@ -1,17 +1,22 @@
 """RSS (0.9x, 1.0, 2.0), Atom and OPML parsing, hardened against hostile XML.
 
-Feeds come from the open web, so before any XML parser sees a document, ``_harden`` reads its prolog (the
-part before the root element): a DOCTYPE that declares entities (``<!ENTITY``, the billion-laughs and
-external-entity attacks) is refused at once with ``FeedError``, and any other DOCTYPE is cut out, so no parser
-ever loads a DTD, expands a declared entity or reaches the network. On top of that, feedparser disables
-external entities and OPML goes through an lxml parser with ``resolve_entities=False, no_network=True,
-load_dtd=False``.
+Feeds come from the open web, so before any XML parser sees a document, ``_harden`` decodes it itself, in
+the encoding an XML parser would use (a byte order mark, then the HTTP charset, then the XML declaration, read
+in whatever byte pattern the document starts with: ASCII-compatible, UTF-16/32 without a mark, EBCDIC), and
+reads the prolog (the part before the root element) of that *text*: a DOCTYPE that declares entities
+(``<!ENTITY``, the billion-laughs and external-entity attacks) is refused at once with ``FeedError``, and any
+other DOCTYPE is cut out. The parsers then get the checked text as UTF-8, its declaration saying so, so no
+parser can read the bytes another way (EBCDIC, UTF-7, UTF-16 and UTF-32 feeds used to carry their entities
+past a check that read the bytes as latin-1), load a DTD, expand a declared entity or reach the network. On
+top of that, feedparser disables external entities and OPML goes through an lxml parser with
+``resolve_entities=False, no_network=True, load_dtd=False``.
 
 A broken entry (no link, a link that is not http(s), junk) is skipped with a logged warning; it never sinks
 the feed. A document that is not a feed at all raises ``FeedError``.
 """
 from __future__ import annotations
 
+import codecs
 import io
 import logging
 import re
@@ -23,9 +28,9 @@ import feedparser
 import lxml.html
 from lxml import etree
 
+from .content import binary_signature
 from .domains import normalise_key
 from .errors import FeedError, InvalidURLError
-from .fetch import binary_signature
 from .urls import clean_url, normalize_url
 
 LOGGER = logging.getLogger(__name__)
@@ -56,17 +61,25 @@ _ENTITY_DECLARATION = re.compile(r"<!\s*ENTITY", re.IGNORECASE)
 _DOCTYPE_START = re.compile(r"<!DOCTYPE", re.IGNORECASE)
 _BARE_AMPERSAND = re.compile(rb"&(?!(?:[A-Za-z_][A-Za-z0-9._-]*|#[0-9]+|#x[0-9A-Fa-f]+);)")
 _ELEMENT_START = re.compile(r"<[A-Za-z_:]")
-_XML_DECLARATION_ENCODING = re.compile(r"""^(<\?xml[^>]*?encoding\s*=\s*)(["'])[^"']*\2""")
+_XML_DECLARATION_ENCODING = re.compile(r"""^(\s*<\?xml[^>]*?encoding\s*=\s*)(["'])[^"']*\2""")
+_DECLARED_ENCODING = re.compile(r"""^\s*<\?xml[^>]*?encoding\s*=\s*["']([A-Za-z0-9._:\-]{1,40})["']""")
 _HTML_MEDIA_TYPES = ("text/html", "application/xhtml+xml", "html", "xhtml")
-_UNICODE_STARTS = (
-    (b"\x00\x00\xfe\xff", "utf-32"),
-    (b"\xff\xfe\x00\x00", "utf-32"),
-    (b"\xfe\xff", "utf-16"),
-    (b"\xff\xfe", "utf-16"),
+#: Byte order marks (authoritative), longest first.
+_BOMS = (
+    (b"\x00\x00\xfe\xff", "utf-32-be"),
+    (b"\xff\xfe\x00\x00", "utf-32-le"),
+    (b"\xef\xbb\xbf", "utf-8"),
+    (b"\xfe\xff", "utf-16-be"),
+    (b"\xff\xfe", "utf-16-le"),
+)
+#: How the first characters look in each family of encodings (XML 1.0, appendix F), when there is no mark:
+#: the codec to read the XML declaration with (the declaration may then name a more specific one).
+_XML_STARTS = (
     (b"\x00\x00\x00<", "utf-32-be"),
     (b"<\x00\x00\x00", "utf-32-le"),
     (b"\x00<\x00?", "utf-16-be"),
     (b"<\x00?\x00", "utf-16-le"),
+    (b"\x4c\x6f\xa7\x94", "cp037"),  # "<?xm" in EBCDIC
 )
 
 
@@ -119,9 +132,10 @@ def parse_feed(body: bytes, url: str, *, content_type: str | None = None) -> Par
     for a document that is unsafe or not a feed.
     """
     base = clean_url(url)
-    data = _harden(body, "feed")
-    # Without a charset, application/xml means: trust the XML declaration, else UTF-8 (RFC 7303).
-    headers = {"content-location": base, "content-type": content_type or "application/xml"}
+    media_type, charset = _media_type_and_charset(content_type)
+    data = _harden(body, "feed", charset)
+    # The document is UTF-8 now, whatever it was: say so, so that feedparser does not read it another way.
+    headers = {"content-location": base, "content-type": f"{media_type}; charset=utf-8"}
     # A stream, never bytes: given bytes, feedparser first tries to open them as a local file name.
     parsed = feedparser.parse(io.BytesIO(data), response_headers=headers, resolve_relative_uris=True,
                               sanitize_html=True)
@@ -203,30 +217,24 @@ def parse_opml(body: bytes) -> list[OPMLFeed]:
     return feeds
 
 
-def _harden(body: bytes, what: str) -> bytes:
-    """Refuse entity declarations and cut out any DOCTYPE, before a parser sees the document."""
+def _harden(body: bytes, what: str, http_charset: str | None = None) -> bytes:
+    """The document as UTF-8 saying so, once entity declarations are refused and any DOCTYPE is cut out."""
     if isinstance(body, str):
-        text, codec = body.lstrip("\ufeff"), "utf-8"
+        text = body.lstrip("\ufeff")
     elif isinstance(body, bytes | bytearray | memoryview):
         body = bytes(body)
         if len(body) > MAX_FEED_BYTES:
             raise FeedError(f"the {what} is too large: {len(body)} bytes, the limit is {MAX_FEED_BYTES}")
-        codec = next((codec for start, codec in _UNICODE_STARTS if body.startswith(start)), None)
-        if codec is None:
-            binary = binary_signature(body)
-            if binary:
-                raise FeedError(f"the {what} is not XML: it looks like {binary}")
-            # Latin-1 maps each byte to one character and back: ASCII-compatible encodings round-trip exactly.
-            text = body.decode("latin-1")
-        else:
-            try:
-                text = body.decode(codec).lstrip("\ufeff")
-            except UnicodeDecodeError as exc:
-                raise FeedError(f"the {what} is not valid {codec.upper()}: {exc}") from None
+        binary = binary_signature(body)
+        if binary:
+            raise FeedError(f"the {what} is not XML: it looks like {binary}")
+        text = _decode_xml(body, what, http_charset)
     else:
         raise TypeError(f"the {what} must be bytes, not {type(body).__name__}")
     if not text.strip():
         raise FeedError(f"the {what} is empty")
+    if "\x00" in text:
+        raise FeedError(f"the {what} is not XML: it contains NUL characters")
 
     start, end = _doctype_span(text, what)
     if start is not None:
@@ -235,9 +243,40 @@ def _harden(body: bytes, what: str) -> bytes:
                             "are how entity-expansion ('billion laughs') and external-entity attacks work")
         LOGGER.debug("removing the DOCTYPE of a %s", what)
         text = text[:start] + text[end:]
-    if codec is None:
-        return text.encode("latin-1")
-    return _XML_DECLARATION_ENCODING.sub(r"\1\2utf-8\2", text, count=1).encode("utf-8")
+    return _XML_DECLARATION_ENCODING.sub(r"\1\2utf-8\2", text, count=1).encode("utf-8", "replace")
+
+
+def _decode_xml(body: bytes, what: str, http_charset: str | None) -> str:
+    """The text of an XML document, in the encoding an XML parser would read it with: a byte order mark, the
+    HTTP charset, the encoding its declaration names (read in the byte pattern the document starts with),
+    UTF-8. A byte invalid in that encoding becomes U+FFFD; it never makes the reading switch encodings."""
+    for bom, codec in _BOMS:
+        if body.startswith(bom):
+            return body[len(bom):].decode(codec, "replace")
+    family = next((codec for start, codec in _XML_STARTS if body.startswith(start)), None)
+    if family is not None and family.startswith("utf-"):
+        return body.decode(family, "replace")  # "<" as UTF-16/32 without a mark: no label can say otherwise
+    head = body[:1024].decode(family or "latin-1", "replace")
+    declared = _DECLARED_ENCODING.match(head)
+    for label in (http_charset, declared.group(1) if declared else None):
+        codec = _text_codec(label)
+        if codec is not None:
+            return body.decode(codec, "replace").lstrip("\ufeff")
+        if label:
+            LOGGER.info("the %s names an encoding Python cannot decode text with: %r", what, label[:40])
+    return body.decode(family or "utf-8", "replace").lstrip("\ufeff")
+
+
+def _text_codec(label: str | None) -> str | None:
+    """The Python codec of a text encoding label (``cp037``, ``utf-7``, ``iso-8859-1``), or None; never one of
+    Python's bytes-to-bytes codecs (base64, zlib, ...)."""
+    if not label or not label.strip() or len(label) > 40:
+        return None
+    try:
+        info = codecs.lookup(label.strip().strip("\"'"))
+    except (LookupError, ValueError):
+        return None
+    return info.name if getattr(info, "_is_text_encoding", True) else None
 
 
 def _doctype_span(text: str, what: str) -> tuple[int | None, int]:
@@ -295,6 +334,18 @@ def _doctype_end(text: str, pos: int, what: str) -> int:
             return i + 1
         i += 1
     raise FeedError(f"the {what} has an unterminated DOCTYPE")
+
+
+def _media_type_and_charset(content_type: str | None) -> tuple[str, str | None]:
+    """``("application/rss+xml", "iso-8859-1")`` from a Content-Type; ``application/xml`` when absent."""
+    media_type, *params = (content_type or "").split(";")
+    charset = None
+    for param in params:
+        name, _, value = param.partition("=")
+        if name.strip().lower() == "charset" and value.strip():
+            charset = value.strip().strip("\"'")
+    media_type = media_type.strip().lower()
+    return (media_type if "/" in media_type else "application/xml"), charset
 
 
 def _entry(raw: dict) -> FeedEntry:

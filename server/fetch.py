@@ -2,12 +2,18 @@
 
 ``Fetcher.fetch(url)`` makes a GET and returns a frozen ``FetchResult``. What it guarantees:
 
-* **Limits.** Connect, read and total timeouts; a cap on the (decoded) body, enforced while streaming, so a
-  huge or endlessly compressed answer is cut off with ``FetchError("... too large ...")``; at most
-  ``max_redirects`` redirects, followed one by one here so that every hop is checked.
+* **Limits.** One total deadline bounds a fetch from its first connection to its last byte, every hop, retry
+  and backoff included: each socket operation (connect, TLS handshake, every read and write, so also headers
+  trickled a byte at a time) waits at most what is left of it. The body is capped both as sent and once
+  decoded: only gzip and deflate are asked for and decoded, one layer at most (``gzip, gzip`` is refused),
+  incrementally with bounded output per step, so a compression bomb is cut off with ``FetchError("... too
+  large ...")`` having held at most ``max_bytes`` decoded bytes; a truncated compressed stream or a body
+  shorter than its Content-Length is a ``FetchError``. At most ``max_redirects`` redirects, followed one by
+  one here so that every hop is checked. Whatever a server answers ends in a result or a ``FetchError``.
 * **Politeness.** A User-Agent naming the project; at most ``per_host_concurrency`` requests in flight per
   host and ``per_host_delay`` seconds between the starts of two requests to the same host, across threads;
-  conditional GET (``etag`` / ``last_modified`` in, ``not_modified`` out).
+  conditional GET (``etag`` / ``last_modified`` in, ``not_modified`` out). Addresses are resolved and vetted
+  before a request queues for its host, so a refused address costs no wait and takes no slot. No cookies.
 * **Retries.** On 5xx, 429 and timeouts / dropped connections, with exponential backoff and jitter; a
   ``Retry-After`` is honoured up to ``retry_after_max`` seconds (a longer one ends the fetch with
   ``HTTPStatusError`` rather than hammering or stalling). A retry pushes back the host's next slot, so other
@@ -18,13 +24,15 @@
 
 How the address check cannot be bypassed by DNS rebinding: the check does not happen beside the connection,
 it *is* the connection. The client's transport is an ``httpcore.ConnectionPool`` whose network backend
-(``_GuardedBackend``) receives the host name of each new connection, resolves it once with ``getaddrinfo``,
-drops every address the policy refuses (refusing the request when none is left) and opens the TCP socket to
-one of the vetted IP addresses itself. There is no second lookup, so there is no window between check and use.
+(``_GuardedBackend``) receives the host name of each new connection and opens the TCP socket itself, to one of
+the addresses the fetch resolved once with ``getaddrinfo`` and vetted before queueing for the host (the policy
+drops every address it refuses, refusing the request when none is left, and is applied again at connect).
+There is no second lookup, so there is no window between check and use.
 TLS still verifies the certificate against the host name (httpcore passes the name as SNI and for hostname
 checking), and the pool is keyed by host name, so a connection is only ever reused for the origin it was
-vetted and verified for. Every redirect hop is a new request through the same path. Proxies from the
-environment are ignored (``trust_env=False``), and nothing but TCP to the vetted address is ever opened.
+vetted and verified for. Every redirect hop is a new request through the same path. Proxy settings from the
+environment are never read (the transport has no proxy support), and nothing but TCP to the vetted address is
+ever opened.
 """
 from __future__ import annotations
 
@@ -33,11 +41,13 @@ import email.utils
 import functools
 import ipaddress
 import logging
+import math
 import random
 import socket
 import ssl
 import threading
 import time
+import zlib
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, fields
 from datetime import UTC, datetime
@@ -49,8 +59,9 @@ import httpcore
 import httpx
 
 from . import __version__
+from .content import binary_signature
 from .errors import BlockedAddressError, FetchError, HTTPStatusError, InvalidURLError
-from .urls import clean_url, split_url
+from .urls import DEFAULT_PORTS, clean_url, split_url
 
 LOGGER = logging.getLogger(__name__)
 
@@ -104,6 +115,8 @@ _ACCEPT = {
     "application/xml;q=0.8,text/xml;q=0.8,*/*;q=0.5",
     None: "*/*",
 }
+#: Only what can be decoded with bounded output per step (zlib's ``max_length``); see ``_BodyDecoder``.
+_ACCEPT_ENCODING = "gzip, deflate"
 _BINARY_MEDIA_PREFIXES = ("image/", "audio/", "video/", "font/", "model/")
 _BINARY_MEDIA_TYPES = frozenset(
     {
@@ -113,28 +126,6 @@ _BINARY_MEDIA_TYPES = frozenset(
         "application/vnd.ms-excel", "application/x-msdownload", "application/x-executable",
     }
 )
-_MAGIC_NUMBERS = (
-    (b"%PDF-", "a PDF document"),
-    (b"\x89PNG\r\n\x1a\n", "a PNG image"),
-    (b"\xff\xd8\xff", "a JPEG image"),
-    (b"GIF87a", "a GIF image"),
-    (b"GIF89a", "a GIF image"),
-    (b"RIFF", "a RIFF (WebP/WAV/AVI) file"),
-    (b"PK\x03\x04", "a ZIP archive"),
-    (b"\x1f\x8b", "gzip-compressed data"),
-    (b"BZh", "bzip2-compressed data"),
-    (b"\xfd7zXZ\x00", "xz-compressed data"),
-    (b"7z\xbc\xaf\x27\x1c", "a 7-Zip archive"),
-    (b"\x7fELF", "an executable"),
-    (b"MZ", "an executable"),
-    (b"\x00\x00\x00\x18ftyp", "an MP4 video"),
-    (b"\x00\x00\x00\x20ftyp", "an MP4 video"),
-    (b"ID3", "an MP3 file"),
-    (b"OggS", "an Ogg file"),
-    (b"wOFF", "a web font"),
-    (b"wOF2", "a web font"),
-)
-_UTF16_32_STARTS = (b"\xff\xfe", b"\xfe\xff", b"\x00\x00\xfe\xff", b"<\x00", b"\x00<")
 
 
 @dataclass(frozen=True)
@@ -143,8 +134,11 @@ class FetchConfig:
 
     connect_timeout: float = 5.0
     read_timeout: float = 15.0
-    #: Bounds one ``fetch`` call: every hop, retry and backoff, but not the wait for the host's polite slot.
+    #: Bounds one ``fetch`` call from its first connection to its last byte: connecting, TLS, sending,
+    #: headers, body, every hop, retry, backoff and Retry-After; only the wait for the first polite slot of
+    #: the first host (queueing behind this process's own traffic) is not counted.
     total_timeout: float = 45.0
+    #: The cap on the body, both as sent (compressed) and once decoded.
     max_bytes: int = 5 * 1024 * 1024
     max_redirects: int = 5
     #: Further attempts after the first, on 5xx, 429 and timeouts.
@@ -152,7 +146,10 @@ class FetchConfig:
     backoff_base: float = 0.5
     backoff_max: float = 8.0
     retry_after_max: float = 30.0
+    #: Requests in flight at once to one host (the service setting ``NEWSTILT_FETCH_HOST_CONCURRENCY``).
     per_host_concurrency: int = 2
+    #: Seconds between the starts of two requests to one host (``NEWSTILT_FETCH_HOST_DELAY``). A refused
+    #: address costs neither a wait nor a slot: it is refused before the host's gate.
     per_host_delay: float = 1.0
     max_connections: int = 32
     #: IP addresses or CIDR networks that may be contacted although private/loopback (e.g. ``127.0.0.1``).
@@ -170,29 +167,36 @@ class FetchConfig:
             except ValueError:
                 raise ValueError(f"allow_addresses: not an IP address or CIDR network: {item!r}") from None
         for name in ("connect_timeout", "read_timeout", "total_timeout", "backoff_base", "backoff_max"):
-            if not getattr(self, name) > 0:
-                raise ValueError(f"{name} must be positive")
+            if not (getattr(self, name) > 0 and math.isfinite(getattr(self, name))):
+                raise ValueError(f"{name} must be a positive number of seconds")
         for name in ("max_bytes", "per_host_concurrency", "max_connections"):
             if not getattr(self, name) >= 1:
                 raise ValueError(f"{name} must be at least 1")
         for name in ("max_redirects", "retries", "retry_after_max", "per_host_delay"):
-            if not getattr(self, name) >= 0:
+            if not (getattr(self, name) >= 0 and math.isfinite(getattr(self, name))):
                 raise ValueError(f"{name} must not be negative")
 
     @classmethod
     def from_mapping(cls, mapping: Mapping[str, object]) -> FetchConfig:
-        """From a plain mapping of field names, or a Flask config: ``FETCH_<FIELD>`` keys, and ``FETCH_ALLOW``
-        (the service setting ``NEWSTILT_FETCH_ALLOW``) for ``allow_addresses``. Other keys are ignored."""
+        """From a mapping of field names, each spelt exactly as the field (``per_host_delay``, not
+        ``FETCH_PER_HOST_DELAY``). Numbers may be strings; a None value means the default. An unknown key is
+        a ``ValueError`` naming it, so a misspelt setting is never silently ignored."""
+        known = {f.name: f for f in fields(cls)}
+        unknown = sorted(str(key) for key in mapping if key not in known)
+        if unknown:
+            raise ValueError(f"unknown fetch setting(s): {', '.join(unknown)}; "
+                             f"the settings are {', '.join(known)}")
         values: dict[str, object] = {}
-        for f in fields(cls):
-            for key in (f.name, f"FETCH_{f.name.upper()}"):
-                if key in mapping and mapping[key] is not None:
-                    values[f.name] = mapping[key]
-        if "allow_addresses" not in values and mapping.get("FETCH_ALLOW") is not None:
-            values["allow_addresses"] = mapping["FETCH_ALLOW"]
-        for f in fields(cls):
-            if f.name in values and f.type in ("int", "float"):
-                values[f.name] = (int if f.type == "int" else float)(values[f.name])  # type: ignore[arg-type]
+        for name, value in mapping.items():
+            if value is None:
+                continue
+            kind = known[name].type
+            if kind in ("int", "float"):
+                try:
+                    value = (int if kind == "int" else float)(value)  # type: ignore[arg-type]
+                except (TypeError, ValueError):
+                    raise ValueError(f"{name} must be a number, not {value!r}") from None
+            values[name] = value
         return cls(**values)  # type: ignore[arg-type]
 
 
@@ -250,17 +254,6 @@ def is_public_address(address: IPAddress | str) -> bool:
     )
 
 
-def binary_signature(data: bytes) -> str | None:
-    """What binary format ``data`` looks like (``"a PDF document"``), or None if it may be text."""
-    head = data[:1024]
-    for magic, what in _MAGIC_NUMBERS:
-        if head.startswith(magic):
-            return what
-    if b"\x00" in head and not head.startswith(_UTF16_32_STARTS):
-        return "binary data"
-    return None
-
-
 def system_resolver(host: str, port: int) -> list[str]:
     """The addresses ``host`` resolves to, in the resolver's order, without duplicates."""
     try:
@@ -305,28 +298,104 @@ class AddressPolicy:
         return permitted
 
 
+class _Context(threading.local):
+    """What the fetch running on this thread tells the network layer below httpx (httpcore calls the backend
+    and reads the sockets on the calling thread): its total deadline, and the addresses it has vetted."""
+
+    deadline: float | None = None
+    vetted: tuple[str, int, list[str]] | None = None
+
+
+_CONTEXT = _Context()
+
+
+def _within_deadline(timeout: float | None, error: type[Exception]) -> float | None:
+    """``timeout`` shortened to what is left of this thread's fetch deadline; ``error`` once it has passed."""
+    deadline = _CONTEXT.deadline
+    if deadline is None:
+        return timeout
+    remaining = deadline - time.monotonic()
+    if remaining <= 0:
+        raise error("the total timeout was reached")
+    return remaining if timeout is None else min(timeout, remaining)
+
+
+class _DeadlineStream(httpcore.NetworkStream):
+    """A socket stream each of whose reads and writes waits no longer than the fetch's total deadline, so a
+    server trickling its headers (or anything else) a byte at a time cannot outlast it."""
+
+    def __init__(self, stream: httpcore.NetworkStream) -> None:
+        self._stream = stream
+
+    def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+        return self._stream.read(max_bytes, _within_deadline(timeout, httpcore.ReadTimeout))
+
+    def write(self, buffer: bytes, timeout: float | None = None) -> None:
+        self._stream.write(buffer, _within_deadline(timeout, httpcore.WriteTimeout))
+
+    def close(self) -> None:
+        self._stream.close()
+
+    def start_tls(self, ssl_context, server_hostname=None, timeout=None):
+        # The handshake as a whole is bounded by the socket timeout (CPython's do_handshake keeps a deadline).
+        timeout = _within_deadline(timeout, httpcore.ConnectTimeout)
+        return _DeadlineStream(self._stream.start_tls(ssl_context, server_hostname, timeout))
+
+    def get_extra_info(self, info: str):
+        return self._stream.get_extra_info(info)
+
+
 class _GuardedBackend(httpcore.NetworkBackend):
     """Opens TCP connections only to vetted addresses; the one place where sockets are made."""
+
+    #: Seconds a host's vetted addresses are reused: a fetch resolves before it queues for the host, also when
+    #: a pooled connection will serve it, and most fetches go to a host fetched moments before.
+    ADDRESS_TTL = 30.0
+    _MAX_CACHED_HOSTS = 4096
 
     def __init__(self, policy: AddressPolicy, resolver: Resolver) -> None:
         self._policy = policy
         self._resolver = resolver
         self._backend = httpcore.SyncBackend()
+        self._vetted: dict[tuple[str, int], tuple[float, list[str]]] = {}
+        self._vetted_lock = threading.Lock()
 
-    def connect_tcp(self, host, port, timeout=None, local_address=None, socket_options=None):
+    def addresses(self, host: str, port: int) -> list[str]:
+        """The permitted addresses of ``host``; ``BlockedAddressError`` when there is none. Names are resolved
+        once per ``ADDRESS_TTL``; only permitted addresses are remembered, so nothing unvetted is ever used."""
         try:
             literal = ipaddress.ip_address(host)
         except ValueError:
-            addresses = self._resolver(host, port)
+            pass
         else:
-            addresses = [str(literal)]
-        permitted = self._policy.vet(host, addresses)
+            return self._policy.vet(host, [str(literal)])
+        now = time.monotonic()
+        cached = self._vetted.get((host, port))
+        if cached is not None and cached[0] > now:
+            return cached[1]
+        permitted = self._policy.vet(host, self._resolver(host, port))
+        with self._vetted_lock:
+            if len(self._vetted) >= self._MAX_CACHED_HOSTS:
+                self._vetted.clear()
+            self._vetted[(host, port)] = (now + self.ADDRESS_TTL, permitted)
+        return permitted
+
+    def connect_tcp(self, host, port, timeout=None, local_address=None, socket_options=None):
+        vetted = _CONTEXT.vetted
+        if vetted is not None and vetted[:2] == (host, port):
+            # The fetch resolved and vetted this host before queueing for it; the same answer is used here,
+            # so there is no second lookup, and it is vetted again all the same.
+            permitted = self._policy.vet(host, vetted[2])
+        else:
+            permitted = self.addresses(host, port)
         error: Exception | None = None
         for address in permitted:
             try:
-                return self._backend.connect_tcp(
-                    address, port, timeout=timeout, local_address=local_address, socket_options=socket_options
+                stream = self._backend.connect_tcp(
+                    address, port, timeout=_within_deadline(timeout, httpcore.ConnectTimeout),
+                    local_address=local_address, socket_options=socket_options,
                 )
+                return _DeadlineStream(stream)
             except httpcore.ConnectError as exc:
                 error = exc
         assert error is not None
@@ -386,6 +455,7 @@ class GuardedTransport(httpx.BaseTransport):
 
     def __init__(self, policy: AddressPolicy, resolver: Resolver, *, max_connections: int,
                  ssl_context: ssl.SSLContext | None = None) -> None:
+        self.backend = _GuardedBackend(policy, resolver)
         self._pool = httpcore.ConnectionPool(
             ssl_context=ssl_context or _default_ssl_context(),
             max_connections=max_connections,
@@ -393,7 +463,7 @@ class GuardedTransport(httpx.BaseTransport):
             keepalive_expiry=5.0,
             http1=True,
             http2=False,
-            network_backend=_GuardedBackend(policy, resolver),
+            network_backend=self.backend,
         )
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
@@ -416,6 +486,7 @@ class GuardedTransport(httpx.BaseTransport):
             headers=response.headers,
             stream=_ResponseStream(response.stream),
             extensions=response.extensions,
+            request=request,
         )
 
     def close(self) -> None:
@@ -437,13 +508,19 @@ class _HostGate:
         self._delay = delay
         self._next_start = 0.0
 
-    def acquire(self) -> float:
-        """Wait for a slot and this host's next start time; returns the seconds waited."""
+    def acquire(self, deadline: float | None = None) -> float:
+        """Wait for a slot and this host's next start time; returns the seconds waited. With a ``deadline``,
+        ``httpx.TimeoutException`` (and no slot taken) when the start would come after it."""
         began = time.monotonic()
-        self._slots.acquire()
+        timeout = None if deadline is None else max(0.0, deadline - began)
+        if not self._slots.acquire(timeout=timeout):
+            raise httpx.TimeoutException("the total timeout was reached waiting for the host's polite slot")
         with self._lock:
             now = time.monotonic()
             start = max(now, self._next_start)
+            if deadline is not None and start >= deadline:
+                self._slots.release()
+                raise httpx.TimeoutException("the total timeout was reached waiting for the host's polite slot")
             self._next_start = start + self._delay
         if start > now:
             time.sleep(start - now)
@@ -456,6 +533,68 @@ class _HostGate:
         """Start nothing on this host for ``seconds`` (a backoff or a Retry-After)."""
         with self._lock:
             self._next_start = max(self._next_start, time.monotonic() + seconds)
+
+
+class _BodyDecoder:
+    """Undoes one gzip or deflate Content-Encoding incrementally, with bounded output per step: each call to
+    zlib may produce at most what is left of the ``cap``, so a body that decodes to more is refused having
+    held at most ``cap`` decoded bytes, however small it was compressed. Concatenated gzip members are read
+    (they are one gzip stream); bytes after the end of the stream are ignored."""
+
+    def __init__(self, coding: str, cap: int, url: str) -> None:
+        self._gzip = coding == "gzip"
+        self._coding, self._cap, self._url = coding, cap, url
+        self._obj = None
+        self._size = 0
+        self._done = False
+
+    def _start(self, data: bytes):
+        if self._gzip:
+            return zlib.decompressobj(16 + zlib.MAX_WBITS)
+        # "deflate" is meant to be zlib-wrapped (RFC 9110); some servers send raw deflate, as browsers accept.
+        wrapped = len(data) >= 2 and data[0] & 0x0F == 8 and ((data[0] << 8) | data[1]) % 31 == 0
+        return zlib.decompressobj(zlib.MAX_WBITS if wrapped else -zlib.MAX_WBITS)
+
+    def feed(self, data: bytes) -> list[bytes]:
+        out: list[bytes] = []
+        try:
+            while data and not self._done:
+                if self._obj is None or self._obj.eof:
+                    if self._obj is not None and not (self._gzip and data[:2] == b"\x1f\x8b"):
+                        self._done = True  # junk after the end of the stream
+                        break
+                    self._obj = self._start(data)
+                piece = self._obj.decompress(data, self._cap - self._size + 1)
+                self._size += len(piece)
+                if self._size > self._cap:
+                    raise FetchError(f"response from {self._url} is too large: over the limit of {self._cap} "
+                                     f"bytes once {self._coding}-decoded")
+                if piece:
+                    out.append(piece)
+                data = self._obj.unused_data if self._obj.eof else self._obj.unconsumed_tail
+        except zlib.error as exc:
+            raise FetchError(f"cannot decode the {self._coding} body from {self._url}: {exc}") from None
+        return out
+
+    def finish(self) -> None:
+        if self._obj is not None and not self._obj.eof:
+            raise FetchError(f"the {self._coding} body from {self._url} is truncated: the stream does not end")
+
+
+def _body_decoder(header: str, cap: int, url: str) -> _BodyDecoder | None:
+    """The decoder for a Content-Encoding header; ``FetchError`` for stacked or unsupported encodings."""
+    codings = [c.strip().lower() for c in header.split(",")]
+    codings = [c for c in codings if c and c != "identity"]
+    if not codings:
+        return None
+    if len(codings) > 1:
+        raise FetchError(f"{url} is sent with stacked content encodings ({', '.join(codings)}); refused, as "
+                         "each layer multiplies what a small body can decode to")
+    coding = {"x-gzip": "gzip"}.get(codings[0], codings[0])
+    if coding not in ("gzip", "deflate"):
+        raise FetchError(f"{url} is sent with Content-Encoding {coding!r}, which was not asked for "
+                         f"(Accept-Encoding: {_ACCEPT_ENCODING})")
+    return _BodyDecoder(coding, cap, url)
 
 
 @dataclass(frozen=True)
@@ -480,13 +619,9 @@ class Fetcher:
         self._gates: dict[str, _HostGate] = {}
         self._gates_lock = threading.Lock()
         self._random = random.Random()
-        self._client = httpx.Client(
-            transport=GuardedTransport(self.policy, self._resolver, max_connections=config.max_connections),
-            headers={"User-Agent": config.user_agent},
-            follow_redirects=False,
-            trust_env=False,
-            timeout=httpx.Timeout(config.read_timeout, connect=config.connect_timeout),
-        )
+        # Requests go straight to the transport: no cookie jar shared between sites, no redirect machinery
+        # (every hop is followed and checked here), no response decoding but the bounded one of _read_body.
+        self._transport = GuardedTransport(self.policy, self._resolver, max_connections=config.max_connections)
 
     def __enter__(self) -> Fetcher:
         return self
@@ -495,74 +630,90 @@ class Fetcher:
         self.close()
 
     def close(self) -> None:
-        self._client.close()
+        self._transport.close()
 
     def fetch(self, url: str, *, etag: str | None = None, last_modified: str | None = None,
               expect: Expect = None) -> FetchResult:
         """GET ``url``, following redirects. ``expect="html"`` or ``"feed"`` refuses binary answers.
 
         Raises ``InvalidURLError`` for a URL that is not http(s), ``BlockedAddressError`` for a non-public
-        address (at any hop), ``HTTPStatusError`` for an error status after retries, ``FetchError`` otherwise.
+        address (at any hop), ``HTTPStatusError`` for an error status after retries, ``FetchError`` otherwise;
+        never another exception, whatever the server answers.
         """
         started = time.monotonic()
         if expect not in _ACCEPT:
             raise ValueError(f"expect must be 'html', 'feed' or None, not {expect!r}")
         requested = current = clean_url(url)
-        headers = {"Accept": _ACCEPT[expect]}
+        headers = {"Accept": _ACCEPT[expect], "Accept-Encoding": _ACCEPT_ENCODING,
+                   "User-Agent": self.config.user_agent}
         if etag:
             headers["If-None-Match"] = etag
         if last_modified:
             headers["If-Modified-Since"] = last_modified
-        deadline = [started + self.config.total_timeout]
+        deadline: float | None = None  # starts with the first slot: see FetchConfig.total_timeout
         redirects = attempt = 0
-        while True:
-            gate = self._gate(split_url(current).host)
-            try:
-                hop = self._send(current, headers, gate, deadline, expect)
-            except _RETRY_ERRORS as exc:
-                delay = self._backoff(attempt)
-                if attempt < self.config.retries and time.monotonic() + delay < deadline[0]:
-                    LOGGER.info("retrying %s in %.2fs after %s", current, delay, type(exc).__name__)
-                    gate.defer(delay)
-                    attempt += 1
-                    continue
-                what = "timed out" if isinstance(exc, httpx.TimeoutException) else "failed"
-                raise FetchError(f"fetching {current} {what} after {attempt + 1} attempt(s): {exc}") from None
-            except httpx.HTTPError as exc:
-                raise FetchError(f"cannot fetch {current}: {exc}") from None
-
-            status = hop.status
-            location = hop.headers.get("location")
-            if status in _REDIRECT_STATUSES and location:
-                redirects += 1
-                if redirects > self.config.max_redirects:
-                    raise FetchError(f"too many redirects (more than {self.config.max_redirects}) from {url}")
+        try:
+            while True:
+                parts = split_url(current)
+                port = parts.port or DEFAULT_PORTS[parts.scheme]
+                # Resolved and vetted before queueing: a refused address costs no polite wait and no slot.
+                addresses = self._transport.backend.addresses(parts.host, port)
+                gate = self._gate(parts.host)
                 try:
-                    target = clean_url(urljoin(current, location.strip()))
-                except InvalidURLError as exc:
-                    raise FetchError(f"{current} redirects to an unusable URL: {exc}") from None
-                LOGGER.debug("%s redirects (%s) to %s", current, status, target)
-                current, attempt = target, 0
-                continue
-            if status == 304:
-                return self._result(requested, current, hop, started, etag, last_modified, not_modified=True)
-            if 200 <= status < 300:
-                return self._result(requested, current, hop, started, etag, last_modified, not_modified=False)
-            if status in _RETRY_STATUSES:
-                retry_after = _retry_after(hop.headers.get("retry-after"))
-                if retry_after is not None and retry_after > self.config.retry_after_max:
-                    raise HTTPStatusError(
-                        f"HTTP {status} from {current}: asked to retry after {retry_after:.0f}s, more than "
-                        f"the {self.config.retry_after_max:.0f}s this fetcher waits", status, current)
-                delay = retry_after if retry_after else self._backoff(attempt)
-                if attempt < self.config.retries and time.monotonic() + delay < deadline[0]:
-                    LOGGER.info("HTTP %s from %s, retrying in %.2fs", status, current, delay)
-                    gate.defer(delay)
-                    attempt += 1
+                    gate.acquire(deadline)
+                    if deadline is None:
+                        deadline = time.monotonic() + self.config.total_timeout
+                    try:
+                        _CONTEXT.deadline, _CONTEXT.vetted = deadline, (parts.host, port, addresses)
+                        hop = self._send(current, headers, deadline, expect)
+                    finally:
+                        gate.release()
+                except _RETRY_ERRORS as exc:
+                    delay = self._backoff(attempt)
+                    if attempt < self.config.retries and deadline and time.monotonic() + delay < deadline:
+                        LOGGER.info("retrying %s in %.2fs after %s", current, delay, type(exc).__name__)
+                        gate.defer(delay)
+                        attempt += 1
+                        continue
+                    what = "timed out" if isinstance(exc, httpx.TimeoutException) else "failed"
+                    raise FetchError(f"fetching {current} {what} after {attempt + 1} attempt(s): {exc}") from None
+                except (httpx.HTTPError, httpx.InvalidURL, httpx.StreamError) as exc:
+                    raise FetchError(f"cannot fetch {current}: {exc}") from None
+
+                status = hop.status
+                location = hop.headers.get("location")
+                if status in _REDIRECT_STATUSES and location:
+                    redirects += 1
+                    if redirects > self.config.max_redirects:
+                        raise FetchError(f"too many redirects (more than {self.config.max_redirects}) from {url}")
+                    try:
+                        target = clean_url(urljoin(current, location.strip()))
+                    except (InvalidURLError, ValueError) as exc:
+                        raise FetchError(f"{current} redirects to an unusable URL: {exc}") from None
+                    LOGGER.debug("%s redirects (%s) to %s", current, status, target)
+                    current, attempt = target, 0
                     continue
-                raise HTTPStatusError(f"HTTP {status} from {current} after {attempt + 1} attempt(s)",
-                                      status, current)
-            raise HTTPStatusError(f"HTTP {status} from {current}", status, current)
+                if status == 304:
+                    return self._result(requested, current, hop, started, etag, last_modified, not_modified=True)
+                if 200 <= status < 300:
+                    return self._result(requested, current, hop, started, etag, last_modified, not_modified=False)
+                if status in _RETRY_STATUSES:
+                    retry_after = _retry_after(hop.headers.get("retry-after"))
+                    if retry_after is not None and retry_after > self.config.retry_after_max:
+                        raise HTTPStatusError(
+                            f"HTTP {status} from {current}: asked to retry after {retry_after:.0f}s, more than "
+                            f"the {self.config.retry_after_max:.0f}s this fetcher waits", status, current)
+                    delay = retry_after if retry_after else self._backoff(attempt)
+                    if attempt < self.config.retries and time.monotonic() + delay < deadline:
+                        LOGGER.info("HTTP %s from %s, retrying in %.2fs", status, current, delay)
+                        gate.defer(delay)
+                        attempt += 1
+                        continue
+                    raise HTTPStatusError(f"HTTP {status} from {current} after {attempt + 1} attempt(s)",
+                                          status, current)
+                raise HTTPStatusError(f"HTTP {status} from {current}", status, current)
+        finally:
+            _CONTEXT.deadline = _CONTEXT.vetted = None
 
     def _gate(self, host: str) -> _HostGate:
         with self._gates_lock:
@@ -576,29 +727,23 @@ class Fetcher:
         ceiling = min(self.config.backoff_max, self.config.backoff_base * 2**attempt)
         return ceiling / 2 + self._random.uniform(0, ceiling / 2)
 
-    def _send(self, url: str, headers: dict[str, str], gate: _HostGate, deadline: list[float],
-              expect: Expect) -> _Hop:
-        # Waiting for the host's polite slot does not count against the total timeout.
-        deadline[0] += gate.acquire()
+    def _send(self, url: str, headers: dict[str, str], deadline: float, expect: Expect) -> _Hop:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            raise httpx.TimeoutException(f"total timeout of {self.config.total_timeout}s reached")
+        connect = min(self.config.connect_timeout, remaining)
+        read = min(self.config.read_timeout, remaining)
+        request = httpx.Request("GET", url, headers=headers, extensions={
+            "timeout": {"connect": connect, "read": read, "write": read, "pool": connect}})
+        response = self._transport.handle_request(request)
         try:
-            remaining = deadline[0] - time.monotonic()
-            if remaining <= 0:
-                raise httpx.TimeoutException(f"total timeout of {self.config.total_timeout}s reached")
-            timeout = httpx.Timeout(
-                min(self.config.read_timeout, remaining), connect=min(self.config.connect_timeout, remaining)
-            )
-            request = self._client.build_request("GET", url, headers=headers, timeout=timeout)
-            response = self._client.send(request, stream=True)
-            try:
-                LOGGER.debug("GET %s -> %s", url, response.status_code)
-                body = b""
-                if 200 <= response.status_code < 300:
-                    body = self._read_body(response, url, deadline[0], expect)
-                return _Hop(response.status_code, response.headers, body)
-            finally:
-                response.close()
+            LOGGER.debug("GET %s -> %s", url, response.status_code)
+            body = b""
+            if 200 <= response.status_code < 300:
+                body = self._read_body(response, url, deadline, expect)
+            return _Hop(response.status_code, response.headers, body)
         finally:
-            gate.release()
+            response.close()
 
     def _read_body(self, response: httpx.Response, url: str, deadline: float, expect: Expect) -> bytes:
         cap = self.config.max_bytes
@@ -608,15 +753,22 @@ class Fetcher:
         declared = response.headers.get("content-length", "")
         if declared.isdigit() and int(declared) > cap:
             raise FetchError(f"response from {url} is too large: {declared} bytes, the limit is {cap}")
+        decoder = _body_decoder(response.headers.get("content-encoding", ""), cap, url)
         chunks: list[bytes] = []
         size = 0
-        for chunk in response.iter_bytes():
+        # A body shorter than its Content-Length ends in h11's RemoteProtocolError: retried, then FetchError.
+        for chunk in response.iter_raw():
             size += len(chunk)
             if size > cap:
                 raise FetchError(f"response from {url} is too large: over the limit of {cap} bytes")
             if time.monotonic() > deadline:
                 raise httpx.TimeoutException(f"total timeout of {self.config.total_timeout}s reached")
-            chunks.append(chunk)
+            if decoder is None:
+                chunks.append(chunk)
+            else:
+                chunks.extend(decoder.feed(chunk))
+        if decoder is not None:
+            decoder.finish()
         body = b"".join(chunks)
         if expect:
             what = binary_signature(body)
@@ -649,7 +801,7 @@ def _retry_after(value: str | None) -> float | None:
         return float(value)
     try:
         when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError):
+    except (TypeError, ValueError, IndexError, OverflowError):
         return None
     if when.tzinfo is None:
         when = when.replace(tzinfo=UTC)

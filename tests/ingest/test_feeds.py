@@ -1,6 +1,7 @@
 """Feed and OPML parsing: the formats in the wild, broken input, and hostile XML."""
 from __future__ import annotations
 
+import base64
 import logging
 import time
 from datetime import UTC, datetime
@@ -213,3 +214,87 @@ def test_opml_hardened_like_feeds():
 def test_documents_that_are_not_opml(body):
     with pytest.raises(FeedError):
         parse_opml(body)
+
+
+# -- Entity refusal in every encoding (security audit, issue #10) -------------------------------------------
+
+_ENTITY_FEED = ('<?xml version="1.0" encoding="{label}"?>\n'
+                '<!DOCTYPE rss [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;">]>\n'
+                '<rss version="2.0"><channel><title>&b;</title><link>https://x.example/</link>'
+                '<item><title>&b;</title><link>https://x.example/1</link></item></channel></rss>')
+_CLEAN_FEED = ('<?xml version="1.0" encoding="{label}"?>\n'
+               '<rss version="2.0"><channel><title>Caf\u00e9 News</title><link>https://x.example/</link>'
+               '<item><title>Na\u00efve headline</title><link>https://x.example/1</link></item></channel></rss>')
+
+
+def _encoded(template: str, label: str, codec: str, bom: bytes = b"") -> bytes:
+    text = template.format(label=label)
+    data = text.encode(codec)
+    if codec == "utf-7":
+        # Python writes "<", ">" and "!" as themselves; a hostile encoder writes them in base64 after a
+        # declaration in plain ASCII, so that only a reader that decodes UTF-7 sees the DOCTYPE.
+        declaration, rest = text.split("\n", 1)
+        data = rest.encode(codec)
+        for char in b"<>!":
+            data = data.replace(bytes([char]), b"+" + base64.b64encode(chr(char).encode("utf-16-be")).rstrip(b"=")
+                                + b"-")
+        data = declaration.encode("ascii") + b"\n" + data
+    return bom + data
+
+
+ENCODINGS = [
+    # (declared label, Python codec, byte order mark)
+    ("IBM037", "cp037", b""),  # EBCDIC: the latin-1 reading of these bytes has no "<!ENTITY"
+    ("cp500", "cp500", b""),
+    ("UTF-7", "utf-7", b""),  # "<" is "+ADw-"
+    ("UTF-16", "utf-16-le", b""),  # no byte order mark: the "<\0?\0" pattern says little-endian
+    ("UTF-16", "utf-16-be", b""),
+    ("UTF-16", "utf-16-le", b"\xff\xfe"),
+    ("UTF-16", "utf-16-be", b"\xfe\xff"),
+    ("UTF-32", "utf-32-le", b""),
+    ("UTF-32", "utf-32-be", b"\x00\x00\xfe\xff"),
+    ("UTF-8", "utf-8", b"\xef\xbb\xbf"),
+    ("ISO-8859-1", "latin-1", b""),
+]
+
+
+@pytest.mark.parametrize("label, codec, bom", ENCODINGS)
+def test_entity_declarations_are_refused_in_every_encoding(label, codec, bom):
+    """The refusal read a latin-1 decoding of the bytes, so EBCDIC and UTF-7 (and UTF-16/32 without a byte
+    order mark) feeds carried internal entities through, expanded into titles."""
+    with pytest.raises(FeedError, match="entities"):
+        parse_feed(_encoded(_ENTITY_FEED, label, codec, bom), "https://x.example/feed")
+
+
+@pytest.mark.parametrize("label, codec, bom", ENCODINGS)
+def test_feeds_in_every_encoding_are_read(label, codec, bom):
+    body = _encoded(_CLEAN_FEED, label, codec, bom)
+    feed = parse_feed(body, "https://x.example/feed")
+    assert feed.title == "Caf\u00e9 News"
+    assert [e.title for e in feed.entries] == ["Na\u00efve headline"]
+
+
+def test_the_http_charset_decides_and_the_check_reads_the_same_text():
+    """An HTTP charset of UTF-7 on a document that declares UTF-8: the parser would follow HTTP (RFC 7303),
+    so the check does too."""
+    body = _encoded(_ENTITY_FEED, "UTF-8", "utf-7")
+    assert b"<!" not in body and body.startswith(b'<?xml version="1.0" encoding="UTF-8"?>')
+    with pytest.raises(FeedError, match="entities"):
+        parse_feed(body, "https://x.example/feed", content_type="application/rss+xml; charset=utf-7")
+    clean = _CLEAN_FEED.format(label="UTF-8").encode("cp037")
+    feed = parse_feed(clean, "https://x.example/feed", content_type='text/xml; charset="IBM037"')
+    assert feed.title == "Caf\u00e9 News"
+
+
+@pytest.mark.parametrize("label", ["base64", "zlib", "rot13", "no-such-charset", "x" * 60])
+def test_an_encoding_label_that_is_no_text_encoding_is_ignored(label):
+    body = _CLEAN_FEED.format(label=label).encode("utf-8")
+    feed = parse_feed(body, "https://x.example/feed", content_type=f"application/xml; charset={label}")
+    assert feed.title == "Caf\u00e9 News"
+
+
+def test_an_opml_in_ebcdic_with_entities_is_refused():
+    body = ('<?xml version="1.0" encoding="IBM037"?><!DOCTYPE opml [<!ENTITY a "x">]>'
+            '<opml version="2.0"><body><outline text="&a;" xmlUrl="https://x.example/rss"/></body></opml>')
+    with pytest.raises(FeedError, match="entities"):
+        parse_opml(body.encode("cp037"))

@@ -375,13 +375,53 @@ def test_proxy_settings_from_the_environment_are_ignored(http_server, make_fetch
     assert make_fetcher().fetch(http_server.url("/direct")).body == b"direct"
 
 
-def test_config_from_a_flask_style_mapping():
-    config = FetchConfig.from_mapping({"FETCH_ALLOW": ["127.0.0.1", "10.0.0.0/8"], "FETCH_RETRIES": "4",
-                                       "FETCH_PER_HOST_DELAY": "0.5", "DATABASE_URL": "sqlite://"})
+def test_config_from_a_mapping_of_field_names():
+    config = FetchConfig.from_mapping({"allow_addresses": ["127.0.0.1", "10.0.0.0/8"], "retries": "4",
+                                       "per_host_delay": "0.5", "per_host_concurrency": "3", "max_bytes": None})
     assert config.allow_addresses == ("127.0.0.1", "10.0.0.0/8")
-    assert config.per_host_delay == 0.5 and config.retries == 4
+    assert config.per_host_delay == 0.5 and config.retries == 4 and config.per_host_concurrency == 3
+    assert config.max_bytes == FetchConfig().max_bytes  # None means the default
     assert FetchConfig(allow_addresses="127.0.0.1, ::1").allow_addresses == ("127.0.0.1", "::1")
     with pytest.raises(ValueError, match="allow_addresses"):
         FetchConfig(allow_addresses=("localhost",))
     with pytest.raises(ValueError, match="max_bytes"):
         FetchConfig(max_bytes=0)
+
+
+@pytest.mark.parametrize("mapping, message", [
+    # One spelling per setting: the Flask-style aliases are gone, and an unknown key is never ignored.
+    ({"FETCH_RETRIES": "4"}, "unknown fetch setting.*FETCH_RETRIES"),
+    ({"FETCH_ALLOW": ["127.0.0.1"]}, "unknown fetch setting.*FETCH_ALLOW"),
+    ({"per_host_delai": 1}, "per_host_delai"),
+    ({"per_host_delay": "soon"}, "per_host_delay must be a number"),
+    ({"per_host_delay": "-1"}, "per_host_delay must not be negative"),
+    ({"per_host_delay": "inf"}, "per_host_delay must not be negative"),
+    ({"per_host_concurrency": "0"}, "per_host_concurrency must be at least 1"),
+    ({"per_host_concurrency": "1.5"}, "per_host_concurrency must be a number"),
+    ({"total_timeout": "nan"}, "total_timeout must be a positive number"),
+])
+def test_config_from_a_mapping_refuses_unknown_keys_and_bad_values(mapping, message):
+    with pytest.raises(ValueError, match=message):
+        FetchConfig.from_mapping(mapping)
+
+
+def test_a_host_is_resolved_once_for_many_fetches(http_server, make_fetcher, monkeypatch):
+    """Names are resolved before queueing for the host (so a refused one costs no politeness): the vetted
+    addresses are reused for a while rather than asked of DNS again for every article of an outlet."""
+    http_server.route("/a", Reply(200, b"a"))
+    calls = []
+
+    def resolver(host, port):
+        calls.append(host)
+        return ["127.0.0.1"]
+
+    fetcher = make_fetcher(resolver=resolver)
+    for _ in range(3):
+        fetcher.fetch(f"http://news.example:{http_server.port}/a")
+    assert calls == ["news.example"]
+    monkeypatch.setattr(type(fetcher._transport.backend), "ADDRESS_TTL", 0.0)
+    calls.clear()
+    fetcher = make_fetcher(resolver=resolver)
+    for _ in range(2):
+        fetcher.fetch(f"http://news.example:{http_server.port}/a")
+    assert calls == ["news.example", "news.example"]
