@@ -70,7 +70,8 @@ def analyze(nt, url, *, html: str | None = None, title: str | None = None) -> di
                 result["article"] = {"id": None, "title": title, "published": None, "text_length": 0,
                                      "stored": False}
 
-    if extracted is not None and nt.settings.store_analyzed and extracted.text:
+    if extracted is not None and nt.settings.store_analyzed and extracted.text and \
+            (extracted.quality is None or extracted.quality.clean):
         try:
             _store_analyzed(nt, url, extracted, resolve_outlet(index, urls=(url,)))
         except NewstiltError as exc:

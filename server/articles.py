@@ -19,8 +19,11 @@ import sqlalchemy as sa
 from .dedupe import fingerprint, normalised_words
 from .storage import articles, syndication_bands
 
-#: How good a text is, by where it came from: the feed's stand-in is replaced by the page when it arrives.
-TEXT_RANK = {"feed": 0, "page": 1, "import": 1, "analyze": 1}
+#: How good a text is, by where it came from: the feed's stand-in is replaced by the page when it arrives, and a
+#: page with flaws (bytes invalid in its encoding, stray control characters) by a clean fetch of it.
+TEXT_RANK = {"feed": 0, "flawed": 1, "page": 2, "import": 2, "analyze": 2}
+#: A stored text below this rank is fetched again on later passes (with backoff) until a better one arrives.
+COMPLETE = TEXT_RANK["page"]
 #: A text needs this many words before its fingerprint is taken as the article's identity (a two-line summary
 #: may well be shared by different articles of one outlet).
 IDENTITY_MIN_WORDS = 60
@@ -30,7 +33,7 @@ IDENTITY_MIN_WORDS = 60
 class NewArticle:
     """An article about to be stored. ``url`` is its normalised canonical URL, ``aliases`` its other normalised
     addresses; ``origin`` says where it came from (``feed``, ``import``, ``analyze``), ``text_source`` where its
-    text came from (``page``, ``feed``, ``import``, ``analyze``)."""
+    text came from (``page``, ``flawed`` (a page with flaws), ``feed``, ``import``, ``analyze``)."""
 
     url: str
     title: str
@@ -43,6 +46,11 @@ class NewArticle:
     feed_id: int | None = None
     text_source: str = "page"
     aliases: tuple[str, ...] = ()
+
+    @property
+    def complete(self) -> bool:
+        """Whether this text is as good as it gets (else the page is fetched again on a later pass)."""
+        return TEXT_RANK.get(self.text_source, COMPLETE) >= COMPLETE
 
 
 @dataclass(frozen=True)
@@ -74,7 +82,7 @@ def add_article(store, conn, article: NewArticle, *, clusterer=None) -> Added:
             return Added(article_id, "added")
         existing = store.find_article(conn, urls)  # another writer stored it a moment ago
     store.add_urls(conn, existing.id, urls)
-    if TEXT_RANK.get(article.text_source, 1) > TEXT_RANK.get(existing.text_source, 1) and article.text:
+    if TEXT_RANK.get(article.text_source, COMPLETE) > TEXT_RANK.get(existing.text_source, COMPLETE) and article.text:
         _replace_text(conn, existing.id, article, digest, clusterer)
         return Added(existing.id, "replaced")
     return Added(existing.id, "known")

@@ -34,7 +34,7 @@ import lxml.html
 from sqlalchemy.exc import SQLAlchemyError
 
 from . import domains
-from .articles import NewArticle, add_article
+from .articles import COMPLETE, TEXT_RANK, NewArticle, add_article
 from .errors import BlockedAddressError, FetchError, HTTPStatusError, InvalidURLError, NewstiltError, NotFoundError
 from .extract import extract_article
 from .feeds import parse_feed, parse_opml
@@ -264,7 +264,7 @@ class Ingestor:
                 self._store_batch(batch, stats)
                 return stats, None  # the feed's validators stay unrecorded: the next pass resumes this feed
             failure = failed.get(url)
-            if url in known and (known[url] != "feed" or failure is None
+            if url in known and (TEXT_RANK.get(known[url], COMPLETE) >= COMPLETE or failure is None
                                  or failure["attempts"] >= self.entry_max_attempts):
                 stats.articles_known += 1  # stored, with its page (or its page was given up): not fetched
                 continue
@@ -326,6 +326,11 @@ class Ingestor:
             text, published = article.text, article.published or entry.published
             authors = ", ".join(article.authors or ()) or ", ".join(entry.authors or ()) or None
             language, text_source = article.language, "page"
+            if article.quality is not None and not article.quality.clean:
+                text_source = "flawed"  # stored, and fetched again later in the hope of a clean copy
+                self._entry_failed(url, feed["id"], ValueError(
+                    f"{article.quality.replaced} invalid bytes, {article.quality.controls} control characters"),
+                    self._failure(url))
         else:
             text = html_to_text(entry.content_html) or entry.summary  # the summary is plain text already
             if len(text) < MIN_FEED_TEXT:
@@ -381,7 +386,7 @@ class Ingestor:
             for pending in batch:
                 added = add_article(self.store, conn, pending, clusterer=self.clusterer)
                 counts[added.status] += 1
-                if pending.text_source == "page":
+                if pending.complete:
                     self.store.clear_entry_failures(conn, (pending.url, *pending.aliases))
         stats.articles_added += counts["added"]  # counted once committed
         stats.articles_known += counts["known"]

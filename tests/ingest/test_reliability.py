@@ -154,3 +154,32 @@ def test_offline_a_pass_logs_one_line_and_counts_against_no_feed(store, site, ma
     with store.connect() as conn:
         assert set(conn.execute(sa.select(feeds.c.error_count)).scalars()) == {0}
         assert set(conn.execute(sa.select(feeds.c.next_attempt_at)).scalars()) == {None}
+
+
+def test_a_truncated_page_is_never_stored_and_its_clean_fetch_replaces_the_stand_in(store, site):
+    """244 of 3,000 articles kept newsnet's injected garbage tail (a third of the page, then NUL, 0xFF, '<<<&#')
+    for good: a later clean fetch never repaired the row."""
+    good = page("Mayor signs transit plan", "https://www.nytimes.com/2024/05/07/p2.html")
+    site["server"].route("/p2", Reply(200, good[: len(good) // 3] + b"\x00\xff<<<&#", HTML))
+    first = ingestor(store, site).run_pass()
+    assert first.pages_failed == 1 and first.feed_text_used == 1
+    assert all("\x00" not in r.text and "<<<" not in r.text and "\ufffd" not in r.text for r in rows(store))
+    site["server"].route("/p2", Reply(200, good, HTML))
+    second = ingestor(store, site).run_pass()
+    assert second.articles_replaced == 1
+    assert {r.text_source for r in rows(store)} == {"page"} and len(rows(store)) == 2
+
+
+def test_a_page_with_an_invalid_byte_is_kept_decoded_as_utf8_and_replaced_by_a_clean_fetch(store, site):
+    """One invalid byte in a UTF-8 page made the whole page decode as cp1252 (mojibake)."""
+    good = page("Mayor signs transit plan — café", "https://www.nytimes.com/2024/05/07/p2.html")
+    flawed = good.replace("Paragraph 3".encode(), b"Paragraph \xff3")
+    site["server"].route("/p2", Reply(200, flawed, {"Content-Type": "text/html"}))
+    ingestor(store, site).run_pass()
+    stored = next(r for r in rows(store) if r.url.endswith("p2.html"))
+    assert stored.text_source == "flawed" and "café" in stored.title and "Ã" not in stored.text
+    site["server"].route("/p2", Reply(200, good, {"Content-Type": "text/html"}))
+    again = ingestor(store, site).run_pass()
+    assert again.retried == 1 and again.articles_replaced == 1
+    assert next(r for r in rows(store) if r.id == stored.id).text_source == "page"
+    assert ingestor(store, site).run_pass().nothing_new
