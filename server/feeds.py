@@ -109,6 +109,9 @@ class ParsedFeed:
     version: str
     entries: tuple[FeedEntry, ...]
     skipped: int = 0
+    #: False when the document was not well-formed and only what could be read was kept (a transfer cut off
+    #: midway, a broken generator): the entries are usable, but the feed may hold more.
+    well_formed: bool = True
 
 
 @dataclass(frozen=True)
@@ -142,12 +145,14 @@ def parse_feed(body: bytes, url: str, *, content_type: str | None = None) -> Par
     version = _get(parsed, "version") or ""
     raw_entries = _get(parsed, "entries") or []
     problem = _get(parsed, "bozo_exception")
+    well_formed = True
     if not version and not raw_entries:
         raise FeedError(f"{base} is not an RSS or Atom feed" + (f": {problem}" if problem else ""))
     if isinstance(problem, _BENIGN_PROBLEMS):
         LOGGER.debug("feed %s: %s", base, problem)
     elif _get(parsed, "bozo"):
-        LOGGER.warning("feed %s is not well-formed (%s); keeping what could be read", base, problem)
+        LOGGER.info("feed %s is not well-formed (%s); keeping what could be read", base, problem)
+        well_formed = False
 
     entries: list[FeedEntry] = []
     seen: set[str] = set()
@@ -176,6 +181,7 @@ def parse_feed(body: bytes, url: str, *, content_type: str | None = None) -> Par
         version=version,
         entries=tuple(entries),
         skipped=skipped,
+        well_formed=well_formed,
     )
 
 

@@ -35,7 +35,16 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from . import domains
 from .articles import COMPLETE, TEXT_RANK, NewArticle, add_article
-from .errors import BlockedAddressError, FetchError, HTTPStatusError, InvalidURLError, NewstiltError, NotFoundError
+from .errors import (
+    BlockedAddressError,
+    DamagedContentError,
+    FetchError,
+    HTTPStatusError,
+    InvalidURLError,
+    NewstiltError,
+    NotFoundError,
+    TruncatedContentError,
+)
 from .extract import extract_article
 from .feeds import parse_feed, parse_opml
 from .storage import utcnow
@@ -150,10 +159,11 @@ class Ingestor:
 
     def __init__(self, store, ratings, clusterer, fetcher, *, workers: int = 4, batch_size: int = 25,
                  retry_base: float = 60.0, retry_max: float = 86_400.0, entry_max_attempts: int = 5,
-                 feed_max_errors: int = 10):
+                 feed_max_errors: int = 10, content_retries: int = 2):
         """``batch_size`` articles of a feed are stored and clustered per transaction. A failed feed or page is
         tried again after ``retry_base`` seconds, doubling with each failure up to ``retry_max``; a page is
-        given up after ``entry_max_attempts`` attempts, a feed turned off after ``feed_max_errors`` failures."""
+        given up after ``entry_max_attempts`` attempts, a feed turned off after ``feed_max_errors`` failures.
+        A page or feed that arrives cut off or garbled is asked for again at once, ``content_retries`` times."""
         self.store = store
         self.ratings = ratings
         self.clusterer = clusterer
@@ -162,6 +172,7 @@ class Ingestor:
         self.batch_size = max(1, batch_size)
         self.retry_base, self.retry_max = retry_base, retry_max
         self.entry_max_attempts, self.feed_max_errors = entry_max_attempts, feed_max_errors
+        self.content_retries = max(0, content_retries)
         self._write_lock = threading.Lock()
 
     def _backoff(self, failures: int) -> timedelta:
@@ -229,20 +240,27 @@ class Ingestor:
     def ingest_feed(self, feed: dict, stop: threading.Event | None = None) -> tuple[PassStats, Exception | None]:
         """One feed: (what was done, the exception that made the feed itself fail, or None)."""
         stats = PassStats(feeds=1)
-        try:
-            result = self.fetcher.fetch(feed["url"], etag=feed["etag"], last_modified=feed["last_modified"],
-                                        expect="feed")
-        except NewstiltError as exc:
-            return stats, exc
-        if result.not_modified:
-            stats.feeds_not_modified += 1
-            self.store.record_feed_fetch(feed["id"], status="304 not modified", ok=True, etag=result.etag,
-                                         last_modified=result.last_modified)
-            return stats, None
-        try:
-            parsed = parse_feed(result.body, result.final_url, content_type=result.headers.get("content-type"))
-        except NewstiltError as exc:
-            return stats, exc
+        for attempt in range(1 + self.content_retries):
+            try:
+                result = self.fetcher.fetch(feed["url"], etag=feed["etag"], last_modified=feed["last_modified"],
+                                            expect="feed")
+            except NewstiltError as exc:
+                return stats, exc
+            if result.not_modified:
+                stats.feeds_not_modified += 1
+                self.store.record_feed_fetch(feed["id"], status="304 not modified", ok=True, etag=result.etag,
+                                             last_modified=result.last_modified)
+                return stats, None
+            try:
+                parsed = parse_feed(result.body, result.final_url,
+                                    content_type=result.headers.get("content-type"))
+            except NewstiltError as exc:
+                if attempt < self.content_retries:
+                    continue  # a transfer cut off midway is often whole the next time: ask again at once
+                return stats, exc
+            if parsed.well_formed:
+                break
+        partial = not parsed.well_formed
         entries = []
         for entry in parsed.entries:
             try:
@@ -290,7 +308,10 @@ class Ingestor:
                 unstored += self._store_batch(batch, stats)
                 batch = []
         unstored += self._store_batch(batch, stats)
-        if unstored:  # no validators: the next pass fetches the feed in full and tries those entries again
+        if partial:  # what could be read is stored; no validators, so the next pass reads the feed again
+            self.store.record_feed_fetch(feed["id"], ok=True, status=f"{result.status} ok but not well-formed, "
+                                         f"{len(entries)} entries read")
+        elif unstored:  # no validators: the next pass fetches the feed in full and tries those entries again
             self.store.record_feed_fetch(feed["id"], ok=True,
                                          status=f"{result.status} ok, {len(entries)} entries, {unstored} not stored")
         else:
@@ -306,14 +327,23 @@ class Ingestor:
     def _prepare_entry(self, feed: dict, url: str, entry, stats: PassStats, index) -> NewArticle | None:
         """Fetch and extract one entry's page (the feed's own text when that fails); None to skip it."""
         article, page = None, None
-        try:
-            page = self.fetcher.fetch(url, expect="html")
-            article = extract_article(page.body, page.final_url, feed_outlet_domain=feed["outlet"],
-                                      encoding=page.charset)
-        except NewstiltError as exc:
-            LOGGER.info("article %s: %s; using the feed's text", url, exc)
+        for attempt in range(1 + self.content_retries):
+            try:
+                page = self.fetcher.fetch(url, expect="html")
+                article = extract_article(page.body, page.final_url, feed_outlet_domain=feed["outlet"],
+                                          encoding=page.charset)
+                break
+            except (TruncatedContentError, DamagedContentError) as exc:
+                if attempt < self.content_retries:
+                    continue  # a cut-off or garbled answer: ask again at once, as for a 503
+                failure = exc
+            except NewstiltError as exc:
+                failure = exc
+            LOGGER.info("article %s: %s; using the feed's text", url, failure)
             stats.pages_failed += 1
-            self._entry_failed(url, feed["id"], exc, self._failure(url))
+            self._entry_failed(url, feed["id"], failure, self._failure(url))
+            article = None
+            break
         aliases = [url]
         if page is not None:
             try:

@@ -89,7 +89,7 @@ def test_atom():
 
 
 def test_broken_entries_are_skipped_not_the_feed(caplog):
-    with caplog.at_level(logging.WARNING, logger="server.feeds"):
+    with caplog.at_level(logging.WARNING, logger="newstilt.feeds"):
         feed = parse_feed(resource("broken-entry.xml"), "https://mixedbag.example/feed")
     assert [e.title for e in feed.entries] == ["Harbour reopens after storm", "Ferry timetable changes"]
     assert feed.skipped == 3
@@ -97,8 +97,9 @@ def test_broken_entries_are_skipped_not_the_feed(caplog):
 
 
 def test_malformed_xml_keeps_what_can_be_read(caplog):
-    with caplog.at_level(logging.WARNING, logger="server.feeds"):
+    with caplog.at_level(logging.INFO, logger="newstilt.feeds"):
         feed = parse_feed(resource("malformed.xml"), "https://sloppy.example/feed")
+    assert not feed.well_formed
     assert feed.title.startswith("Sloppy Times")
     assert "https://sloppy.example/news/audit-response" in [e.url for e in feed.entries]
     assert any("not well-formed" in r.getMessage() for r in caplog.records)

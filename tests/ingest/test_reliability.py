@@ -173,7 +173,7 @@ def test_a_truncated_page_is_never_stored_and_its_clean_fetch_replaces_the_stand
 def test_a_page_with_an_invalid_byte_is_kept_decoded_as_utf8_and_replaced_by_a_clean_fetch(store, site):
     """One invalid byte in a UTF-8 page made the whole page decode as cp1252 (mojibake)."""
     good = page("Mayor signs transit plan — café", "https://www.nytimes.com/2024/05/07/p2.html")
-    flawed = good.replace("Paragraph 3".encode(), b"Paragraph \xff3")
+    flawed = good.replace(b"Paragraph 3", b"Paragraph \xff3")
     site["server"].route("/p2", Reply(200, flawed, {"Content-Type": "text/html"}))
     ingestor(store, site).run_pass()
     stored = next(r for r in rows(store) if r.url.endswith("p2.html"))
