@@ -509,6 +509,8 @@
       class: options.embedded ? "card embedded" : "card",
       "data-newstilt": "badge",
       "data-expanded": "false",
+      // "false" while the server's answer is on its way (the badge is drawn again when it arrives), else "true".
+      "data-settled": String(view.coverage?.state !== "loading"),
       "aria-label": `newstilt rating of ${view.name}`,
     });
     const details = el("div", { class: "details", id: "newstilt-details", "data-newstilt": "details", hidden: "" });

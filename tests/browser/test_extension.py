@@ -62,6 +62,7 @@ ROUTED_HOSTS = (
 DEFAULT_TITLE = "newstilt"
 UNRATED_TITLE = "newstilt: no rating for this site"
 BADGE = '[data-newstilt="badge"]'
+SETTLED_BADGE = '[data-newstilt="badge"][data-settled="true"]'
 COVERAGE_LINE = '[data-newstilt="coverage-summary"]'
 GROUPS = ("left", "center", "right", "unrated")
 
@@ -311,8 +312,7 @@ def test_badge_shows_the_servers_rating(extension, tmp_path):
     expected = api(extension["server"], "api/v1/sources/lookup", url=NYT_ARTICLE)["outlet"]
     page, tab_id = open_tab(extension)
     page.goto(NYT_ARTICLE)
-    badge = page.locator(BADGE)
-    expect(badge).to_be_visible()
+    badge = settled_badge(page)
 
     host = page.evaluate("""() => {
         const host = document.querySelector('newstilt-badge');
@@ -468,12 +468,62 @@ def set_coverage(ext, enabled: bool) -> None:
     options.close()
 
 
+def settled_badge(page, timeout: float = 30_000):
+    """The badge once it is drawn for the last time for this page (the server's answer, if one was asked for, has
+    arrived): before that it is replaced by a new one, and a screenshot of the old one fails."""
+    badge = page.locator(SETTLED_BADGE)
+    expect(badge).to_be_visible(timeout=timeout)
+    return badge
+
+
 def wait_for_coverage(page) -> str:
     """Wait until the badge's coverage line has an answer (not "looking"); returns its state."""
+    settled_badge(page)
     line = page.locator(COVERAGE_LINE)
     expect(line).to_be_visible()
-    expect(line).not_to_have_attribute("data-state", "loading", timeout=30_000)
     return line.get_attribute("data-state")
+
+
+class HeldAnalyses:
+    """Holds the worker's requests to /api/v1/analyze until released, to see the badge while it waits."""
+
+    def __init__(self, worker):
+        self.worker = worker
+
+    def __enter__(self):
+        self.worker.evaluate("""() => {
+            const real = globalThis.fetch;
+            globalThis.newstiltRealFetch = real;
+            globalThis.newstiltHeld = new Promise((resolve) => { globalThis.newstiltRelease = resolve; });
+            globalThis.fetch = async (resource, init) => {
+                if (String(resource.url ?? resource).endsWith("/api/v1/analyze")) await globalThis.newstiltHeld;
+                return real(resource, init);
+            };
+        }""")
+        return self
+
+    def release(self):
+        self.worker.evaluate("() => globalThis.newstiltRelease()")
+
+    def __exit__(self, *exc):
+        self.worker.evaluate("() => { globalThis.newstiltRelease(); globalThis.fetch = globalThis.newstiltRealFetch; }")
+
+
+def test_the_badge_says_when_it_is_drawn_for_the_last_time(extension, tmp_path):
+    """The badge is drawn again when the server's answer arrives: until then it says it is not settled, so that
+    tests (and screenshots) wait for the final one instead of catching the one about to be replaced."""
+    url = STORED["mine-fox"]["url"]
+    clear_analysis_cache(extension)
+    page, _ = open_tab(extension)
+    with HeldAnalyses(extension["worker"]) as held:
+        page.goto(url)
+        expect(page.locator(COVERAGE_LINE)).to_have_attribute("data-state", "loading")
+        expect(page.locator(BADGE)).to_have_attribute("data-settled", "false")
+        held.release()
+        badge = settled_badge(page)
+    expect(page.locator(COVERAGE_LINE)).not_to_have_attribute("data-state", "loading")
+    badge.screenshot(path=tmp_path / "settled.png")
+    page.close()
 
 
 def test_only_rated_article_pages_are_sent_and_only_for_analysis(extension):
@@ -704,7 +754,7 @@ def test_coverage_of_a_stored_article(extension, tmp_path, record):
     assert wait_for_coverage(page) == "story"
     sources = expected["story"]["source_count"]
     expect(page.locator('[data-newstilt="coverage-count"]')).to_have_text(f"{sources} sources")
-    badge = page.locator(BADGE)
+    badge = settled_badge(page)
     badge.screenshot(path=tmp_path / f"coverage-{record}-collapsed.png")
     page.locator('[data-newstilt="toggle"]').click()
     assert_coverage_matches(page, extension, expected)
@@ -817,7 +867,7 @@ def test_the_articles_own_lean(extension, tmp_path):
     terms = page.locator('[data-newstilt="lean-details"] .term')
     expect(terms).to_have_text([item["term"] for item in lean["explanation"][:10]])
     page.set_viewport_size({"width": 1100, "height": 1400})
-    page.locator(BADGE).screenshot(path=tmp_path / "lean-expanded.png")
+    settled_badge(page).screenshot(path=tmp_path / "lean-expanded.png")
     page.close()
 
 
