@@ -1,5 +1,11 @@
-// The rating badge: drawn from an outlet view model (lib/format.js outletView) inside an open shadow root, so
-// the page's styles cannot reach it and tests can read it. Built with DOM calls and textContent only.
+// The rating badge: drawn from an outlet view model (lib/format.js outletView) inside a shadow root, so the
+// page's styles cannot reach it. Built with DOM calls and textContent only.
+//
+// The page is hostile too: it could rewrite an open shadow root (drop a "questionable source" warning, change a
+// rating), read what the reader's server answered, or click the badge's buttons. So the root is closed (the page
+// sees `host.shadowRoot === null`; only this script keeps a reference), and every control acts only on trusted
+// input (`event.isTrusted`: a real click, tap or key press, never a script's `click()` or `dispatchEvent`). The
+// browser tests read the closed root over the DevTools protocol, which a page cannot use.
 //
 // Loaded as a classic script by the content script and by the popup; it defines `NewstiltBadge` on the
 // global object. The badge is a list of sections, each placed in the always-visible summary or in the details
@@ -202,8 +208,31 @@
     return dot;
   }
 
+  /** Whether a link target is an http(s) URL: the view models only let those through; checked here again. */
+  function isHttpUrl(href) {
+    try {
+      const { protocol } = new URL(href);
+      return protocol === "http:" || protocol === "https:";
+    } catch {
+      return false;
+    }
+  }
+
+  /** A link opened in a new tab without referrer; plain text if `href` is not an http(s) URL. */
   function externalLink(href, text, attributes = {}) {
+    if (!isHttpUrl(href)) return el("span", attributes, text);
     return el("a", { href, target: "_blank", rel: "noopener noreferrer", ...attributes }, text);
+  }
+
+  /**
+   * Run `handler(event)` on a click the reader made: untrusted clicks (a page script's `click()` or
+   * `dispatchEvent`) are ignored. Clicks do not bubble out to the page's listeners either way.
+   */
+  function onTrustedClick(node, handler) {
+    node.addEventListener("click", (event) => {
+      event.stopPropagation();
+      if (event.isTrusted) handler(event);
+    });
   }
 
   function renderBiasBar(view) {
@@ -287,10 +316,7 @@
     if (view.methodologyUrl) links.append(externalLink(view.methodologyUrl, "How newstilt rates", { "data-newstilt": "methodology" }));
     if (options.onHideSite) {
       const hide = el("button", { type: "button", class: "hide-site", "data-newstilt": "hide-site" }, "Hide on this site");
-      hide.addEventListener("click", (event) => {
-        event.stopPropagation();
-        options.onHideSite();
-      });
+      onTrustedClick(hide, () => options.onHideSite());
       links.append(hide);
     }
     return links.childElementCount ? links : null;
@@ -317,10 +343,7 @@
   function settingsButton(options) {
     if (!options.onOpenSettings) return null;
     const button = el("button", { type: "button", class: "linkish", "data-newstilt": "open-settings" }, "Open settings");
-    button.addEventListener("click", (event) => {
-      event.stopPropagation();
-      options.onOpenSettings();
-    });
+    onTrustedClick(button, () => options.onOpenSettings());
     return button;
   }
 
@@ -437,10 +460,7 @@
     const on = Number.isInteger(options.highlights);
     const button = el("button", { type: "button", class: "pill", "data-newstilt": "highlight", "aria-pressed": String(on) },
       on ? "Remove highlights" : "Highlight phrases");
-    button.addEventListener("click", (event) => {
-      event.stopPropagation();
-      options.onToggleHighlight();
-    });
+    onTrustedClick(button, () => options.onToggleHighlight());
     const actions = el("div", { class: "actions" }, button);
     if (on) {
       actions.append(el("span", { class: "muted", "data-newstilt": "highlight-count", "data-count": options.highlights },
@@ -527,10 +547,7 @@
     if (options.onClose) {
       const close = el("button", { type: "button", class: "close", "data-newstilt": "close",
         "aria-label": "Close the newstilt badge", title: "Close" }, "\u00D7");
-      close.addEventListener("click", (event) => {
-        event.stopPropagation();
-        options.onClose();
-      });
+      onTrustedClick(close, () => options.onClose());
       head.append(close);
     }
     for (const section of SECTIONS) {
@@ -546,14 +563,11 @@
       toggle.setAttribute("aria-expanded", String(expanded));
       details.hidden = !expanded;
     };
-    toggle.addEventListener("click", (event) => {
-      event.stopPropagation();
-      setExpanded(details.hidden);
-    });
+    onTrustedClick(toggle, () => setExpanded(details.hidden));
     if (!options.embedded) {
       // The whole card is the click target, except its links and buttons and the open details.
-      card.addEventListener("click", (event) => {
-        if (event.target.closest("a, button") || details.contains(event.target)) return;
+      onTrustedClick(card, (event) => {
+        if (event.target.closest("a, button, summary") || details.contains(event.target)) return;
         setExpanded(details.hidden);
       });
     }
@@ -561,35 +575,43 @@
     return card;
   }
 
-  let current = null;
+  let current = null; // the host element this script mounted
+  let currentRoot = null; // ...and its closed shadow root, which only this reference reaches
 
   /** Remove the badge this script mounted, if any. */
   function unmount() {
     if (current) current.remove();
     current = null;
+    currentRoot = null;
+  }
+
+  /** Whether the badge this script mounted is still in the document (the page may have removed it). */
+  function isMounted() {
+    return Boolean(current?.isConnected);
   }
 
   /**
-   * Show the badge for a view: a `<newstilt-badge>` host with an open shadow root, appended to `container`
+   * Show the badge for a view: a `<newstilt-badge>` host with a closed shadow root, appended to `container`
    * (the document's root element by default). Options: `embedded` (in flow, for the popup), `expanded`,
    * `highlights` (how many phrases are highlighted in the page, or null), and the `onClose`, `onHideSite`,
    * `onOpenSettings` and `onToggleHighlight` callbacks (their controls appear only when given). Returns the host
    * element.
    */
   function mount(view, options = {}) {
-    const expanded = current?.shadowRoot?.querySelector('[data-newstilt="badge"]')?.getAttribute("data-expanded");
+    const expanded = currentRoot?.querySelector('[data-newstilt="badge"]')?.getAttribute("data-expanded");
     unmount();
     const host = document.createElement(HOST_TAG);
     host.style.setProperty("all", "initial", "important");
     host.style.setProperty("display", "block", "important");
-    const root = host.attachShadow({ mode: "open" });
+    const root = host.attachShadow({ mode: "closed" });
     const style = document.createElement("style");
     style.textContent = STYLE;
     root.append(style, renderCard(view, { ...options, expanded: options.expanded ?? expanded === "true" }));
     (options.container ?? document.documentElement).append(host);
     current = host;
+    currentRoot = root;
     return host;
   }
 
-  global.NewstiltBadge = Object.freeze({ HOST_TAG, SECTIONS, mount, unmount });
+  global.NewstiltBadge = Object.freeze({ HOST_TAG, SECTIONS, mount, unmount, isMounted });
 })(globalThis);
