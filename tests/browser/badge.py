@@ -7,7 +7,8 @@ can: `DOM.getDocument` with `pierce` lists closed roots too, `DOM.resolveNode` h
 
 `Badge(page).locator(css)` gives a `Part` with the parts of Playwright's Locator the tests use, and
 `expect_badge(part)` the assertions, polling as Playwright's `expect` does. Clicks are real mouse clicks at the
-element's centre (trusted input, as a reader's), screenshots are clips of the page at the card's box.
+element's centre (trusted input, as a reader's), screenshots are clips of the page at the card's box; both wait
+until the badge is settled (drawn for the last time, ui/badge.js `data-settled`).
 """
 
 from __future__ import annotations
@@ -185,7 +186,9 @@ class Part:
         return [item["text"] for item in self.read()]
 
     def click(self, timeout: float = DEFAULT_TIMEOUT) -> None:
-        """A real mouse click at the element's centre, once it is the one element there and nothing covers it."""
+        """A real mouse click at the element's centre, once the badge is drawn for the last time (a badge drawn
+        again between aiming and clicking moves its controls) and the element is the one there, uncovered."""
+        self.badge.settled()
         deadline = time.monotonic() + timeout / 1000
         while True:
             try:
