@@ -72,6 +72,22 @@
     .facts { display: grid; grid-template-columns: auto 1fr; gap: 3px 10px; margin: 9px 0 0; }
     .facts dt { color: #6b7280; margin: 0; }
     .facts dd { margin: 0; font-weight: 550; display: flex; align-items: center; gap: 6px; min-width: 0; }
+    .facts dd.ownership { flex-wrap: wrap; row-gap: 0; }
+    .owner { flex: 1 0 100%; min-width: 0; color: #4b5563; font-weight: 450; overflow-wrap: anywhere; }
+    .card:not([data-expanded="true"]):not(.embedded) .owner {
+      white-space: nowrap; overflow: hidden; text-overflow: ellipsis;
+    }
+    .sr-only {
+      position: absolute; width: 1px; height: 1px; margin: -1px; padding: 0; border: 0;
+      overflow: hidden; clip: rect(0 0 0 0); white-space: nowrap;
+    }
+    .flag {
+      display: flex; align-items: flex-start; gap: 6px; margin: 0 0 9px; padding: 6px 8px; border-radius: 8px;
+      font-size: 12.5px; line-height: 1.4; color: #7f1d1d; background: #fef2f2; border: 1px solid #f87171;
+    }
+    .flag strong { font-weight: 700; }
+    .flag-icon { flex: none; font-weight: 700; }
+    .flag[data-kind="satire"] { color: #4c1d95; background: #f5f3ff; border-color: #a78bfa; }
     .dot { flex: none; width: 8px; height: 8px; border-radius: 50%; background: var(--c); }
     .muted { color: #6b7280; font-weight: 400; }
     .details { margin: 10px 0 0; padding: 10px 0 0; border-top: 1px solid rgba(31, 35, 40, 0.10); }
@@ -174,6 +190,9 @@
       .card { color: #e6e8eb; background: #1e2227; border-color: rgba(255, 255, 255, 0.12); }
       .cov-line[data-state="error"] { color: #fecaca; background: rgba(185, 28, 28, 0.18); border-color: rgba(248, 113, 113, 0.35); }
       .linkish { color: #7aa7ff; }
+      .owner { color: #b8bfc8; }
+      .flag { color: #fecaca; background: rgba(185, 28, 28, 0.22); border-color: rgba(248, 113, 113, 0.55); }
+      .flag[data-kind="satire"] { color: #ddd6fe; background: rgba(109, 40, 217, 0.22); border-color: rgba(167, 139, 250, 0.55); }
       .tag { color: #fde68a; background: rgba(180, 83, 9, 0.35); }
       .blindspot, .warning { color: #fde68a; background: rgba(180, 83, 9, 0.18); border-color: rgba(252, 211, 77, 0.35); }
       .meta .outlet { color: #d1d5db; }
@@ -273,7 +292,10 @@
           colorDot(view.factuality.color), view.factuality.text)
         : el("dd", { "data-newstilt": "factuality", "data-level": "", class: "muted" }, "Not rated"),
       el("dt", {}, "Ownership"),
-      el("dd", { "data-newstilt": "ownership", class: view.ownership ? null : "muted" }, view.ownership ?? "Unknown"),
+      el("dd", { class: "ownership" },
+        el("span", { "data-newstilt": "ownership", class: view.ownership ? null : "muted" }, view.ownership ?? "Unknown"),
+        view.owner ? el("span", { class: "sr-only" }, ", owned by ") : null,
+        view.owner ? el("span", { class: "owner", "data-newstilt": "owner", dir: "auto", title: view.owner }, view.owner) : null),
     );
     return el(
       "div",
@@ -282,6 +304,19 @@
       el("div", { class: "axis", "aria-hidden": "true" }, el("span", {}, "Left"), el("span", {}, "Right")),
       facts,
     );
+  }
+
+  /**
+   * The warning for a questionable source (or the note that a site is satire), first in the summary: a word and
+   * the reasons in words, so it does not rely on its colour.
+   */
+  function renderQuestionable(view) {
+    const flag = view.questionable;
+    if (!flag) return null;
+    return el("p", { class: "flag", role: "note", id: "newstilt-flag", "data-newstilt": "questionable",
+      "data-kind": flag.kind, "data-flags": flag.flags.join(" ") },
+    flag.kind === "satire" ? null : el("span", { class: "flag-icon", "aria-hidden": "true" }, "\u26A0"),
+    el("span", { "data-newstilt": "questionable-text" }, el("strong", {}, flag.title), flag.detail ? `: ${flag.detail}` : null));
   }
 
   function renderRaters(view) {
@@ -515,6 +550,7 @@
 
   /** The badge's sections, in order. `place` is "summary" (always shown) or "details" (shown on click). */
   const SECTIONS = [
+    { id: "questionable", place: "summary", render: renderQuestionable },
     { id: "rating", place: "summary", render: renderRating },
     { id: "lean", place: "summary", render: renderLeanLine },
     { id: "coverage-summary", place: "summary", render: renderCoverageLine },
@@ -532,6 +568,7 @@
       // "false" while the server's answer is on its way (the badge is drawn again when it arrives), else "true".
       "data-settled": String(view.coverage?.state !== "loading"),
       "aria-label": `newstilt rating of ${view.name}`,
+      "aria-describedby": view.questionable ? "newstilt-flag" : null,
     });
     const details = el("div", { class: "details", id: "newstilt-details", "data-newstilt": "details", hidden: "" });
     const summary = el("div", { class: "summary" });

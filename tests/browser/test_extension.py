@@ -77,12 +77,23 @@ FORGED_PAGE = "https://unrated-example.test/2026/11/24/senate-stopgap-shutdown.h
 PLATFORM_PAGE = "https://someone.substack.com/p/why-the-stopgap-bill-matters"
 PATH_SCOPED_PAGE = "https://www.al.com/birmingham/2026/11/city-council-approves-budget.html"
 NOT_PATH_SCOPED_PAGE = "https://www.al.com/birminghamx/2026/11/story.html"
+# Questionable sources (issue #14), and local stations of the large broadcast groups.
+QUESTIONABLE_PAGES = {
+    "conspiracy": "https://www.infowars.com/posts/senate-passes-stopgap-bill",
+    "satire": "https://www.theonion.com/senate-passes-stopgap-bill-to-avert-shutdown-1851234567",
+    "state-propaganda": "https://www.rt.com/news/612345-us-senate-stopgap-bill/",
+}
+OWNED_PAGES = {
+    "sinclair": "https://wjla.com/news/nation-world/senate-passes-stopgap-bill-shutdown",
+    "nexstar": "https://ktla.com/news/politics/senate-passes-stopgap-bill-to-avert-shutdown/",
+}
 ROUTED_HOSTS = (
     "www.nytimes.com",
     "www.example.org",
     "unrated-example.test",
     "someone.substack.com",
     "www.al.com",
+    *(urllib.parse.urlsplit(url).hostname for url in (*QUESTIONABLE_PAGES.values(), *OWNED_PAGES.values())),
 )
 
 DEFAULT_TITLE = "newstilt"
@@ -896,6 +907,67 @@ def test_an_unreachable_server_is_said_plainly(extension):
         page.close()
     finally:
         worker.evaluate("(settings) => chrome.storage.local.set({settings})", settings)
+
+
+FLAG_WORDS = {"conspiracy": "conspiracy", "pseudoscience": "pseudoscience", "propaganda": "propaganda",
+              "failed-fact-checks": "failed fact checks"}
+
+
+def warning_words(flags: list[str]) -> str:
+    """What the badge says about a questionable source (lib/format.js questionableView), for the known flags."""
+    if flags == ["satire"]:
+        return "Satire: this site's stories are made up, not news"
+    reasons = [FLAG_WORDS[flag] for flag in FLAG_WORDS if flag in flags]
+    return "Questionable source: " + ", ".join(reasons) + ("; also satire" if "satire" in flags else "")
+
+
+@pytest.mark.parametrize("kind", QUESTIONABLE_PAGES)
+def test_a_questionable_source_is_flagged_in_the_collapsed_badge(extension, tmp_path, kind):
+    url = QUESTIONABLE_PAGES[kind]
+    outlet = api(extension["server"], "api/v1/sources/lookup", url=url)["outlet"]
+    assert outlet["questionable"] is True and outlet["flags"]
+    page, tab_id = open_tab(extension)
+    badge = Badge(page)
+    page.goto(url)
+    badge.settled()
+    expect_badge(badge.locator('[data-newstilt="details"]')).to_be_hidden()
+    flag = badge.locator('[data-newstilt="questionable"]')
+    expect_badge(flag).to_be_visible()
+    expect_badge(flag).to_have_attribute("data-kind", "satire" if outlet["flags"] == ["satire"] else "questionable")
+    expect_badge(flag).to_have_attribute("role", "note")
+    expect_badge(flag.locator('[data-newstilt="questionable-text"]')).to_have_text(warning_words(outlet["flags"]))
+    expect_badge(badge.card).to_have_attribute("aria-describedby", "newstilt-flag")
+    assert badge.evaluate("(root) => root.querySelector('[data-newstilt=\"badge\"] > .summary').firstElementChild"
+                          ".dataset.section") == "questionable", "the warning comes first"
+    expect_badge(badge.locator('[data-newstilt="owner"]')).to_have_text(outlet["owner"])
+    assert warning_words(outlet["flags"]) in wait_for_lookup(extension, tab_id)["title"]
+    badge.screenshot(tmp_path / f"questionable-{kind}.png")
+    print(f"\nquestionable-source screenshot: {tmp_path / f'questionable-{kind}.png'}")
+    page.close()
+
+
+@pytest.mark.parametrize("group", OWNED_PAGES)
+def test_the_owner_is_named_beside_the_ownership(extension, tmp_path, group):
+    url = OWNED_PAGES[group]
+    outlet = api(extension["server"], "api/v1/sources/lookup", url=url)["outlet"]
+    assert group in outlet["owner"].lower() and not outlet["questionable"]
+    page, _ = open_tab(extension)
+    badge = Badge(page)
+    page.goto(url)
+    badge.settled()
+    expect_badge(badge.locator('[data-newstilt="ownership"]')).to_have_text(label_text(outlet["ownership"]))
+    owner = badge.locator('[data-newstilt="owner"]')
+    expect_badge(owner).to_be_visible()
+    expect_badge(owner).to_have_text(outlet["owner"])
+    expect_badge(badge.locator('[data-newstilt="questionable"]')).to_have_count(0)
+    # Screen readers hear "Corporation, owned by Sinclair Broadcast Group".
+    spoken = badge.evaluate("(root) => root.querySelector('dd.ownership').textContent")
+    assert spoken == f"{label_text(outlet['ownership'])}, owned by {outlet['owner']}"
+    badge.screenshot(tmp_path / f"owner-{group}-collapsed.png")
+    badge.locator('[data-newstilt="toggle"]').click()
+    badge.screenshot(tmp_path / f"owner-{group}-expanded.png")
+    print(f"\nowner screenshots in {tmp_path}")
+    page.close()
 
 
 def lean_words(label: str, score: float | None) -> str:
