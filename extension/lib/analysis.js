@@ -3,6 +3,7 @@
 // network is checked here, and only http(s) links survive.
 import "../ui/capture.js";
 import { BIAS_COLORS, biasView, labelText, outletView, safeHttpUrl, unratedView } from "./format.js";
+import { percentDecode } from "./match.js";
 
 /** The HTML cap the content script applies (ui/capture.js), for the worker and the node tests. */
 export const { MAX_HTML_BYTES, capHtml } = globalThis.NewstiltCapture;
@@ -52,6 +53,8 @@ export function percentText(percent) {
  * Whether a page is worth analysing, told cheaply from its address and two hints the content script reads
  * (`ogType`, the page's `og:type`; `hasArticle`, whether it has an `<article>` or `[itemprop=articleBody]`).
  * Home pages never are; a section front ("/politics", og:type "website") is not; anything deeper is.
+ * Nothing here depends on the page's language: the slug is read decoded ("/%E5%9B%BD%E9%9A%9B" is "/国際", a
+ * section's name, not a string of hex digits), digits are any script's, and words are told by "-" or "_".
  */
 export function looksLikeArticle(href, { ogType = null, hasArticle = false } = {}) {
   let url;
@@ -62,13 +65,13 @@ export function looksLikeArticle(href, { ogType = null, hasArticle = false } = {
   }
   if (url.protocol !== "http:" && url.protocol !== "https:") return false;
   const segments = url.pathname.split("/").filter(Boolean);
-  const last = (segments.at(-1) ?? "").toLowerCase();
+  const last = percentDecode(segments.at(-1) ?? "").toLowerCase();
   if (!segments.length || (segments.length === 1 && /^(?:index|default|home)(?:\.\w+)?$/.test(last))) return false;
   const type = typeof ogType === "string" ? ogType.trim().toLowerCase() : "";
   if (type === "article" || type.startsWith("article.") || type === "news") return true;
   if (segments.length > 1) return true;
   // One segment: an article's slug ("/senate-passes-stopgap-bill", "/123456") or a section's name ("/world").
-  return /\d/.test(last) || last.split("-").length >= 3 || (hasArticle && type !== "website");
+  return /\p{Nd}/u.test(last) || last.split(/[-_]+/).filter(Boolean).length >= 3 || (hasArticle && type !== "website");
 }
 
 /** Keep what the badge needs from a server's outlet summary (`{domain, name, bias, factuality}`). */

@@ -271,6 +271,27 @@ describe("looksLikeArticle", () => {
     assert.equal(looksLikeArticle("https://x.example/story", { ogType: "article" }), true);
     assert.equal(looksLikeArticle("https://x.example/story", { hasArticle: true }), true);
   });
+
+  test("in any language", () => {
+    const articles = [
+      "https://www.tagesschau.de/inland/innenpolitik/bundestag-haushalt-beschlossen-100.html",
+      "https://www.spiegel.de/bundestag-beschließt-haushalt-für-2027", // a slug of words, non-ASCII letters
+      "https://www3.nhk.or.jp/news/html/20261124/k10014612345000.html",
+      "https://www.asahi.com/articles/ASV1N3ABCV1NUTFK00ZM.html",
+      "https://www.example.jp/２０２６１１２４", // full-width digits
+      "https://www.example.eg/١٢٣٤٥", // Arabic-Indic digits
+      "https://www.example.de/haushalt_bundestag_beschlossen",
+    ];
+    for (const href of articles) assert.equal(looksLikeArticle(href), true, href);
+    // A section's name in another script is a name, not a string of %XX escapes with digits in them.
+    for (const href of ["https://www.asahi.com/国際", "https://www.asahi.com/%E5%9B%BD%E9%9A%9B/",
+      "https://www.sueddeutsche.de/m%C3%BCnchen", "https://www.aljazeera.net/سياسة"]) {
+      assert.equal(looksLikeArticle(href), false, href);
+    }
+    // ...unless the page says it is an article, in any script.
+    assert.equal(looksLikeArticle("https://www.asahi.com/国際", { ogType: "article" }), true);
+    assert.equal(looksLikeArticle("https://www.asahi.com/首相が辞任を表明", { hasArticle: true }), true);
+  });
 });
 
 describe("capHtml", () => {

@@ -428,9 +428,9 @@
 
   function renderStoryArticle(article) {
     const item = el("li", { class: "item", "data-newstilt": "article" },
-      linkOrText(article.url, article.title, { class: "headline", "data-newstilt": "headline" }));
+      linkOrText(article.url, article.title, { class: "headline", "data-newstilt": "headline", dir: "auto" }));
     const meta = el("div", { class: "meta" });
-    if (article.outlet) meta.append(el("span", { class: "outlet", "data-newstilt": "outlet" }, article.outlet));
+    if (article.outlet) meta.append(el("span", { class: "outlet", "data-newstilt": "outlet", dir: "auto" }, article.outlet));
     meta.append(article.bias
       ? el("span", { class: "chip", "data-newstilt": "outlet-bias", "data-label": article.bias.label },
         colorDot(article.bias.color), article.bias.text)
@@ -439,7 +439,7 @@
     if (article.alsoCarriedBy.length) {
       const also = el("div", { class: "also", "data-newstilt": "also-carried" }, "Also carried by");
       article.alsoCarriedBy.forEach((copy, i) => {
-        also.append(linkOrText(copy.url, copy.name + (i < article.alsoCarriedBy.length - 1 ? "," : "")));
+        also.append(linkOrText(copy.url, copy.name + (i < article.alsoCarriedBy.length - 1 ? "," : ""), { dir: "auto" }));
       });
       item.append(also);
     }
@@ -535,7 +535,7 @@
       section.append(el("p", { class: "note muted" }, "Phrases that weighed most:"));
       const terms = el("ul", { class: "terms", "aria-label": "Phrases behind this score" });
       for (const term of lean.terms.slice(0, 10)) {
-        const chip = el("li", { class: "term", "data-side": term.side, title: `Leans ${term.side}` }, term.term);
+        const chip = el("li", { class: "term", "data-side": term.side, title: `Leans ${term.side}`, dir: "auto" }, term.term);
         const color = { left: "#2563eb", center: "#6b7280", right: "#dc2626" }[term.side] ?? "#ca8a04";
         chip.style.setProperty("--c", color);
         chip.style.setProperty("--bg", `${color}1f`);
@@ -568,6 +568,10 @@
       // "false" while the server's answer is on its way (the badge is drawn again when it arrives), else "true".
       "data-settled": String(view.coverage?.state !== "loading"),
       "aria-label": `newstilt rating of ${view.name}`,
+      // The badge is written in English, left to right, whatever the page's language and direction (`all:
+      // initial` on the host resets neither `lang` nor `direction`); text from the web sets its own direction.
+      lang: "en",
+      dir: "ltr",
       "aria-describedby": view.questionable ? "newstilt-flag" : null,
     });
     const details = el("div", { class: "details", id: "newstilt-details", "data-newstilt": "details", hidden: "" });
@@ -577,7 +581,7 @@
       { type: "button", class: "toggle", "aria-expanded": "false", "aria-controls": "newstilt-details",
         title: "Show the ratings behind this", "data-newstilt": "toggle" },
       el("span", { class: "mark", "aria-hidden": "true" }),
-      el("span", { class: "name", "data-newstilt": "name" }, view.name),
+      el("span", { class: "name", "data-newstilt": "name", dir: "auto" }, view.name),
       el("span", { class: "chevron", "aria-hidden": "true" }, "\u25BE"),
     );
     const head = el("div", { class: "head" }, toggle);

@@ -44,6 +44,8 @@ STORE_FILE = RESOURCES / "coverage-articles.jsonl"
 STORED = {record["id"]: record for record in map(json.loads, STORE_FILE.read_text(encoding="utf-8").splitlines())}
 NEW_PAGE = json.loads((RESOURCES / "coverage-new-page.json").read_text(encoding="utf-8"))
 STORY_TEMPLATE = string.Template((RESOURCES / "story-article.html").read_text(encoding="utf-8"))
+# Article pages of rated outlets in German, Japanese (served as Shift_JIS) and Arabic (right to left).
+FOREIGN = json.loads((RESOURCES / "foreign-articles.json").read_text(encoding="utf-8"))
 # Another write-up of the mine story, on a site the server does not rate (for "Analyze this page").
 UNRATED_MINE_PAGE = "https://www.example.org/news/2026/10/14/nevada-lithium-mine-approved"
 # A rated outlet's page whose own script tries to work the badge.
@@ -208,6 +210,33 @@ def story_page(title: str, text: str, site: str, author: str, published: str) ->
     return STORY_TEMPLATE.substitute({k: html.escape(v) for k, v in fields.items()}, paragraphs=paragraphs)
 
 
+def foreign_page(spec: dict) -> str:
+    """A news article page in another language, as its outlet would serve it (before encoding)."""
+    paragraphs = "\n".join(f"      <p>{html.escape(part)}</p>" for part in spec["paragraphs"])
+    title, site = html.escape(spec["title"]), html.escape(spec["site"])
+    return f"""<!doctype html>
+<html lang="{spec['lang']}" dir="{spec['dir']}">
+<head>
+  <meta http-equiv="Content-Type" content="text/html; charset={spec['charset']}">
+  <title>{title} | {site}</title>
+  <meta property="og:type" content="article">
+  <meta property="og:site_name" content="{site}">
+  <meta property="article:published_time" content="2026-11-24T17:42:00+00:00">
+</head>
+<body>
+  <header>{site}</header>
+  <main>
+    <article>
+      <h1>{title}</h1>
+      <p><time datetime="2026-11-24T17:42:00+00:00">{html.escape(spec['date'])}</time></p>
+{paragraphs}
+    </article>
+  </main>
+</body>
+</html>
+"""
+
+
 def page_for(url: str) -> str:
     """The HTML served at one of the story URLs (stored articles, the new write-up, the unrated copy)."""
     for record in STORED.values():
@@ -226,9 +255,10 @@ def page_for(url: str) -> str:
 # -- the browser -------------------------------------------------------------------------------------
 
 
-def _serve(body: str):
-    """A route handler answering with an HTML page."""
-    return lambda route: route.fulfill(status=200, content_type="text/html; charset=utf-8", body=body)
+def _serve(body: str, charset: str = "utf-8"):
+    """A route handler answering with an HTML page, encoded in `charset`."""
+    data = body.encode(charset)
+    return lambda route: route.fulfill(status=200, content_type=f"text/html; charset={charset}", body=data)
 
 
 @pytest.fixture(scope="module")
@@ -272,6 +302,9 @@ def browser(tmp_path_factory):
                 )
             # Routed later, so they win over the host-wide routes above.
             context.route(HOSTILE_PAGE, _serve(ARTICLE_HTML.replace("</body>", HOSTILE_SCRIPT + "</body>")))
+            for spec in FOREIGN.values():
+                context.route(f"https://{urllib.parse.urlsplit(spec['url']).hostname}/**",
+                              _serve(foreign_page(spec), spec["charset"]))
             for url in [*(record["url"] for record in STORED.values()), NEW_PAGE["url"], UNRATED_MINE_PAGE]:
                 context.route(lambda candidate, url=url: candidate == url, _serve(page_for(url)))
             yield context, worker
@@ -967,6 +1000,52 @@ def test_the_owner_is_named_beside_the_ownership(extension, tmp_path, group):
     badge.locator('[data-newstilt="toggle"]').click()
     badge.screenshot(tmp_path / f"owner-{group}-expanded.png")
     print(f"\nowner screenshots in {tmp_path}")
+    page.close()
+
+
+@pytest.mark.parametrize("language", FOREIGN)
+def test_the_badge_works_whatever_the_pages_language(extension, tmp_path, language):
+    """An article page of a rated outlet in German, Japanese (in Shift_JIS) or Arabic (right to left): the badge
+    shows, the page goes to the server as the reader sees it, and the badge still speaks English, left to right."""
+    spec = FOREIGN[language]
+    outlet = api(extension["server"], "api/v1/sources/lookup", url=spec["url"])["outlet"]
+    assert outlet["language"] == language
+    expected = analyze(extension["server"], spec["url"], foreign_page(spec))
+    assert expected["article"]["title"] == spec["title"] and expected["article"]["text_length"] > 0
+    page, _ = open_tab(extension)
+    badge = Badge(page)
+    page.goto(spec["url"])
+    assert page.evaluate("[document.documentElement.lang, document.characterSet, document.dir]") == [
+        language, "Shift_JIS" if spec["charset"] == "Shift_JIS" else "UTF-8", spec["dir"]]
+    assert wait_for_coverage(badge) in ("story", "none")
+    expect_badge(badge.locator('[data-newstilt="name"]')).to_have_text(outlet["name"])
+    expect_badge(badge.locator('[data-newstilt="owner"]')).to_have_text(outlet["owner"])
+
+    # What the server was sent and answered: the page's own words, not mojibake.
+    key = "a:" + page.evaluate("location.href")
+    cached = extension["worker"].evaluate("(key) => chrome.storage.session.get(key).then((items) => items[key])", key)
+    assert cached["analysis"]["article"]["title"] == spec["title"]
+    assert cached["analysis"]["article"]["textLength"] == expected["article"]["text_length"]
+
+    # The badge is English, left to right, on a page that is neither.
+    card = badge.evaluate("""(root) => {
+        const card = root.querySelector('[data-newstilt="badge"]');
+        const name = root.querySelector('[data-newstilt="name"]');
+        return {english: card.matches(':lang(en)'), direction: getComputedStyle(card).direction,
+                nameDirection: name.getAttribute('dir'), cardRight: card.getBoundingClientRect().right};
+    }""")
+    assert card == {"english": True, "direction": "ltr", "nameDirection": "auto",
+                    "cardRight": page.viewport_size["width"] - 16}
+
+    # The model reads English only: the server says why it gave no lean, and the badge passes that on.
+    lean = expected["lean"]
+    if lean and lean.get("model") is not None and lean.get("label") is None:
+        expect_badge(badge.locator('[data-newstilt="lean"]')).to_have_count(0)
+        badge.locator('[data-newstilt="toggle"]').click()
+        expect_badge(badge.locator('[data-newstilt="lean-reason"]')).to_have_text(lean["message"])
+    badge.screenshot(tmp_path / f"language-{language}.png")
+    page.screenshot(path=tmp_path / f"language-{language}-page.png")
+    print(f"\nlanguage screenshots in {tmp_path}")
     page.close()
 
 
