@@ -116,6 +116,8 @@
     .lean-line { flex-wrap: nowrap; white-space: nowrap; }
     .lean-word { display: inline-flex; align-items: center; gap: 5px; font-weight: 650; }
     .confidence { font-size: 12px; overflow: hidden; text-overflow: ellipsis; }
+    .lean-hint { min-width: 0; overflow: hidden; text-overflow: ellipsis; }
+    .lean-text { margin: 0; }
     .warn-mark { color: #b45309; cursor: help; }
     .mini {
       display: flex; flex: none; width: 64px; height: 8px; border-radius: 4px; overflow: hidden; gap: 1px;
@@ -382,21 +384,37 @@
     return button;
   }
 
-  /** The article's own lean, one line beside the outlet's rating. */
+  /** What the collapsed line about the article says when hovered, per lean state. */
+  const LEAN_TITLES = {
+    scored: "How the article's own text leans, by your server's model",
+    resemblance: "A hint about the article's word choice, not a rating of the article",
+    uncertain: "Your server's model is not confident enough to say how this article leans",
+  };
+
+  /**
+   * The article's own lean, one line beside the outlet's rating: "This article: Lean Right" only when the
+   * server vouches for it, else "Wording resembles right-leaning outlets" or "This article: not enough evidence".
+   */
   function renderLeanLine(view) {
     const lean = view.lean;
-    if (!lean || lean.state !== "scored") return null;
-    const line = el(
-      "div",
-      { class: "lean-line", "data-newstilt": "lean", "data-label": lean.label, "data-confidence": lean.confidence ?? "",
-        title: "How the article's own text leans, by your server's model" },
-      el("span", { class: "muted" }, "This article:"),
-      " ", // read as text (and by screen readers) with the spaces the flex gaps draw
-      el("span", { class: "lean-word", "data-newstilt": "lean-words" }, colorDot(lean.color), lean.words),
-      lean.confidenceText ? " " : null,
-      lean.confidenceText ? el("span", { class: "muted confidence" }, `\u00B7 ${lean.confidenceText}`) : null,
-    );
-    if (lean.warning) line.append(el("span", { class: "warn-mark", title: lean.warning, "aria-label": lean.warning }, "\u26A0"));
+    if (!lean || !(lean.state in LEAN_TITLES)) return null;
+    const line = el("div", { class: "lean-line", "data-newstilt": "lean", "data-state": lean.state,
+      "data-label": lean.label ?? "", "data-confidence": lean.confidence ?? "", title: LEAN_TITLES[lean.state] });
+    if (lean.state === "scored") {
+      line.append(
+        el("span", { class: "muted" }, "This article:"),
+        " ", // read as text (and by screen readers) with the spaces the flex gaps draw
+        el("span", { class: "lean-word", "data-newstilt": "lean-words" }, colorDot(lean.color), lean.words),
+        lean.confidenceText ? " " : null,
+        lean.confidenceText ? el("span", { class: "muted confidence" }, `\u00B7 ${lean.confidenceText}`) : null,
+      );
+    } else {
+      line.append(el("span", { class: lean.state === "uncertain" ? "lean-hint muted" : "lean-hint",
+        "data-newstilt": "lean-words" }, lean.line));
+    }
+    if (lean.warning && lean.state !== "uncertain") {
+      line.append(el("span", { class: "warn-mark", title: lean.warning, "aria-label": lean.warning }, "\u26A0"));
+    }
     return line;
   }
 
@@ -504,13 +522,16 @@
     return actions;
   }
 
-  /** The article's lean in full: where it sits, how sure the model is, and the phrases behind it. */
+  /**
+   * The article's lean in full: where it sits and how sure the model is (when the server vouches for it), or the
+   * hint its wording gives, or why there is none; and the phrases behind it.
+   */
   function renderLeanDetails(view, options) {
     const lean = view.lean;
     if (!lean) return null;
     const section = el("section", { class: "section", "data-newstilt": "lean-details", "data-state": lean.state },
-      el("h2", {}, "This article's lean"));
-    if (lean.state !== "scored") {
+      el("h2", {}, lean.state === "resemblance" ? "This article's wording" : "This article's lean"));
+    if (lean.state === "no-model" || lean.state === "unscored") {
       section.append(el("p", { class: "muted", "data-newstilt": "lean-none", title: lean.reason ?? "" }, lean.text));
       // Why a model gave no label is for the reader; why there is no model is for the server's operator.
       if (lean.state === "unscored" && lean.reason) {
@@ -518,22 +539,28 @@
       }
       return section;
     }
-    if (lean.score !== null) {
-      const dot = el("span", { class: "meter-dot" });
-      dot.style.setProperty("--x", `${((Math.max(-1, Math.min(1, lean.score)) + 1) / 2) * 100}%`);
-      dot.style.setProperty("--c", lean.color);
-      section.append(
-        el("div", { class: "meter", role: "img", "aria-label": lean.line, "data-newstilt": "lean-meter" }, dot),
-        el("div", { class: "meter-axis", "aria-hidden": "true" }, el("span", {}, "Left"), el("span", {}, "Center"),
-          el("span", {}, "Right")),
-      );
+    if (lean.state === "scored") {
+      if (lean.score !== null) {
+        const dot = el("span", { class: "meter-dot" });
+        dot.style.setProperty("--x", `${((Math.max(-1, Math.min(1, lean.score)) + 1) / 2) * 100}%`);
+        dot.style.setProperty("--c", lean.color);
+        section.append(
+          el("div", { class: "meter", role: "img", "aria-label": lean.line, "data-newstilt": "lean-meter" }, dot),
+          el("div", { class: "meter-axis", "aria-hidden": "true" }, el("span", {}, "Left"), el("span", {}, "Center"),
+            el("span", {}, "Right")),
+        );
+      }
+      section.append(el("p", { class: "probabilities", "data-newstilt": "lean-summary" }, lean.line));
+    } else {
+      section.append(el("p", { class: "lean-text", "data-newstilt": "lean-summary" }, lean.text));
+      const why = lean.state === "resemblance" ? lean.note : lean.reason;
+      if (why) section.append(el("p", { class: "note muted", "data-newstilt": "lean-reason" }, why));
     }
-    section.append(el("p", { class: "probabilities", "data-newstilt": "lean-summary" },
-      lean.probabilitiesText ? `Model's odds: ${lean.probabilitiesText}` : lean.line));
+    if (lean.oddsLine) section.append(el("p", { class: "probabilities", "data-newstilt": "lean-odds" }, lean.oddsLine));
     if (lean.warning) section.append(el("p", { class: "warning", "data-newstilt": "lean-warning" }, lean.warning));
     if (lean.terms.length) {
-      section.append(el("p", { class: "note muted" }, "Phrases that weighed most:"));
-      const terms = el("ul", { class: "terms", "aria-label": "Phrases behind this score" });
+      section.append(el("p", { class: "note muted" }, lean.termsHeading));
+      const terms = el("ul", { class: "terms", "aria-label": lean.termsHeading.replace(/:$/, "") });
       for (const term of lean.terms.slice(0, 10)) {
         const chip = el("li", { class: "term", "data-side": term.side, title: `Leans ${term.side}`, dir: "auto" }, term.term);
         const color = { left: "#2563eb", center: "#6b7280", right: "#dc2626" }[term.side] ?? "#ca8a04";

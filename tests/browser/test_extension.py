@@ -1057,33 +1057,68 @@ def lean_words(label: str, score: float | None) -> str:
     return label.capitalize() if strong else f"Lean {label.capitalize()}"
 
 
+RESEMBLES = {"left": "left-leaning outlets", "center": "center outlets", "right": "right-leaning outlets"}
+
+
+def lean_line(lean: dict | None) -> tuple[str, str] | None:
+    """The state and text of the collapsed badge's line about the article, for the server's `lean`
+    (lib/analysis.js leanView): the article's lean only when labelled and presented as the article's."""
+    model = lean.get("model") if lean else None
+    if model is None:
+        return None
+    if lean.get("label") is None:
+        uncertain = lean.get("reason") == "uncertain" or (lean.get("reason") is None and lean.get("probabilities"))
+        return ("uncertain", "This article: not enough evidence") if uncertain else None
+    if not isinstance(model, dict) or model.get("presentation") != "article_lean":
+        return "resemblance", f"Wording resembles {RESEMBLES[lean['label']]}"
+    text = f"This article: {lean_words(lean['label'], lean.get('score'))}"
+    if lean.get("confidence") is not None:
+        text += f" \u00b7 {math.floor(lean['confidence'] * 100 + 0.5)}% confident"
+    return "scored", text
+
+
 def test_the_articles_own_lean(extension, tmp_path):
+    """The article's lean as the server's scorer gives it: "This article: Lean Right" only when it has a label
+    and says it may be shown as the article's; else a hint about the wording, or "not enough evidence"."""
     url = STORED["mine-breitbart"]["url"]
     lean = analyze(extension["server"], url)["lean"]
     page, _ = open_tab(extension)
     badge = Badge(page)
     page.goto(url)
     wait_for_coverage(badge)
-    badge.locator('[data-newstilt="toggle"]').click()
+    line = badge.locator('[data-newstilt="lean"]')
     details = badge.locator('[data-newstilt="lean-details"]')
-    if not lean or lean.get("model") is None:
-        expect_badge(badge.locator('[data-newstilt="lean"]')).to_have_count(0)
-        if lean:
+    expected = lean_line(lean)
+    if expected is None:
+        expect_badge(line).to_have_count(0)
+        badge.locator('[data-newstilt="toggle"]').click()
+        if lean and lean.get("model") is None:
             expect_badge(details.locator('[data-newstilt="lean-none"]')).to_have_text(
                 "No article model installed on your server")
+        elif lean:
+            expect_badge(details).to_have_attribute("data-state", "unscored")
         page.close()
         return
-    line = badge.locator('[data-newstilt="lean"]')
-    if lean.get("label") is None:
-        expect_badge(line).to_have_count(0)
-        expect_badge(details).to_have_attribute("data-state", "unscored")
-        page.close()
-        return
-    text = f"This article: {lean_words(lean['label'], lean.get('score'))}"
-    if lean.get("confidence") is not None:
-        text += f" \u00b7 {math.floor(lean['confidence'] * 100 + 0.5)}% confident"
+    state, text = expected
     expect_badge(line).to_have_text(text)
-    expect_badge(line).to_have_attribute("data-label", lean["label"])
+    expect_badge(line).to_have_attribute("data-state", state)
+    expect_badge(line).to_have_attribute("data-label", lean["label"] or "")
+    summary = badge.evaluate("(root) => root.querySelector('.summary').textContent")
+    if state != "scored":
+        assert not re.search(r"This article: (Lean |Far )?(Left|Center|Right)", summary), summary
+    badge.screenshot(tmp_path / "lean-collapsed.png")
+
+    badge.locator('[data-newstilt="toggle"]').click()
+    expect_badge(details).to_have_attribute("data-state", state)
+    odds = badge.locator('[data-newstilt="lean-odds"]')
+    if state == "scored":
+        expect_badge(odds).to_contain_text("Model's odds: ")
+    else:
+        expect_badge(details.locator("h2")).to_have_text(
+            "This article's wording" if state == "resemblance" else "This article's lean")
+        expect_badge(details.locator('[data-newstilt="lean-meter"]')).to_have_count(0)
+        if lean.get("probabilities"):
+            expect_badge(odds).to_contain_text("How much its wording resembles each side's outlets: ")
     warnings = [lean["warning"]] if lean.get("warning") else lean.get("warnings") or []
     if warnings:
         shown = details.locator('[data-newstilt="lean-warning"]').text_content().lower()
@@ -1095,6 +1130,7 @@ def test_the_articles_own_lean(extension, tmp_path):
     expect_badge(terms).to_have_text([item["term"] for item in lean["explanation"][:10]])
     page.set_viewport_size({"width": 1100, "height": 1400})
     badge.screenshot(tmp_path / "lean-expanded.png")
+    print(f"\nlean screenshots in {tmp_path} ({state})")
     page.close()
 
 
