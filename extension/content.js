@@ -53,7 +53,7 @@
   function draw(next) {
     const serialized = JSON.stringify([next, highlights]);
     view = next;
-    if (serialized === shown && document.querySelector(Badge.HOST_TAG)) return;
+    if (serialized === shown && Badge.isMounted()) return;
     Badge.mount(next, {
       highlights,
       onClose() {
@@ -140,7 +140,8 @@
   };
 
   ext.runtime.onMessage.addListener((message, sender, sendResponse) => {
-    const handler = HANDLERS[message?.type];
+    const handler = typeof message?.type === "string" && Object.hasOwn(HANDLERS, message.type)
+      ? HANDLERS[message.type] : null;
     const fromExtensionPage = sender.id === ext.runtime.id && typeof sender.url === "string"
       && sender.url.startsWith(ext.runtime.getURL(""));
     if (!handler || !fromExtensionPage) return false;
@@ -157,6 +158,10 @@
     if (area === "local" && ("settings" in changes || "meta" in changes)) update();
   });
   // Same-document navigations can move the page into (or out of) a path-scoped outlet ("al.com/birmingham").
-  window.addEventListener("popstate", updateIfMoved);
-  if (window.navigation) window.navigation.addEventListener("currententrychange", updateIfMoved);
+  // Only the browser's own events count: a page script can dispatch a fake popstate at any time.
+  const onNavigation = (event) => {
+    if (event.isTrusted) updateIfMoved();
+  };
+  window.addEventListener("popstate", onNavigation);
+  if (window.navigation) window.navigation.addEventListener("currententrychange", onNavigation);
 })(globalThis);

@@ -1,6 +1,8 @@
 // One map of named message handlers. Each says who may send it: the content script (a page's renderer, so it
 // is trusted only about its own page, and only the browser-reported sender URL counts) or an extension page
-// (popup, options). Replies are `{ok: true, result}` or `{ok: false, error}`.
+// (popup, options). Replies are `{ok: true, result}` or `{ok: false, error}`. A message from anyone else (another
+// extension, a frame inside a page), of an unknown type, or not a `{type, ...}` object gets no answer at all;
+// every field a handler reads is type-checked where it is read.
 import { ext } from "./lib/ext.js";
 import { capHtml, looksLikeArticle, pageView } from "./lib/analysis.js";
 import { MSG } from "./lib/messages.js";
@@ -24,6 +26,15 @@ function pageUrlOf(message, sender) {
   return sender.url;
 }
 
+/** The content script's hints that a page is an article (ui/capture.js pageHints), type-checked. */
+function hintsOf(message) {
+  const hints = message.hints && typeof message.hints === "object" ? message.hints : {};
+  return {
+    ogType: typeof hints.ogType === "string" ? hints.ogType.slice(0, 100) : null,
+    hasArticle: hints.hasArticle === true,
+  };
+}
+
 /**
  * Whether a page's address and HTML may go to the server: the reader asked (the popup's "Analyze this page",
  * relayed by the content script as `requested`; believed, since at worst a content script sends its own page,
@@ -31,7 +42,7 @@ function pageUrlOf(message, sender) {
  * and coverage on.
  */
 function mayAnalyze(url, page, message) {
-  return message.requested === true || (page.coverage && looksLikeArticle(url, message.hints ?? {}));
+  return message.requested === true || (page.coverage && looksLikeArticle(url, hintsOf(message)));
 }
 
 /**
@@ -147,10 +158,16 @@ function senderKind(sender) {
   return null;
 }
 
+/** The handler for a message, or null: only the map's own entries count (not "constructor", "__proto__"...). */
+function handlerFor(message) {
+  if (!message || typeof message !== "object" || typeof message.type !== "string") return null;
+  return Object.hasOwn(HANDLERS, message.type) ? HANDLERS[message.type] : null;
+}
+
 /** The runtime.onMessage listener. */
 export function onMessage(message, sender, sendResponse) {
-  const handler = HANDLERS[message?.type];
-  if (!handler || senderKind(sender) !== handler.from) return false;
+  const handler = handlerFor(message);
+  if (!handler || !sender || senderKind(sender) !== handler.from) return false;
   handler
     .handle(message, sender)
     .then(

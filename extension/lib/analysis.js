@@ -3,6 +3,7 @@
 // network is checked here, and only http(s) links survive.
 import "../ui/capture.js";
 import { BIAS_COLORS, biasView, labelText, outletView, safeHttpUrl, unratedView } from "./format.js";
+import { percentDecode } from "./match.js";
 
 /** The HTML cap the content script applies (ui/capture.js), for the worker and the node tests. */
 export const { MAX_HTML_BYTES, capHtml } = globalThis.NewstiltCapture;
@@ -22,6 +23,9 @@ const GROUP_TEXT = Object.freeze({ left: "Left", center: "Center", right: "Right
 
 /** Headlines listed per side; the story page on the server has them all. */
 const MAX_ARTICLES_PER_GROUP = 25;
+/** How the server lets a label be shown (`lean.model.presentation`). */
+const PRESENTATIONS = Object.freeze(["article_lean", "wording_resemblance"]);
+
 /** Explanatory terms kept from the model's explanation. */
 const MAX_TERMS = 60;
 
@@ -52,6 +56,8 @@ export function percentText(percent) {
  * Whether a page is worth analysing, told cheaply from its address and two hints the content script reads
  * (`ogType`, the page's `og:type`; `hasArticle`, whether it has an `<article>` or `[itemprop=articleBody]`).
  * Home pages never are; a section front ("/politics", og:type "website") is not; anything deeper is.
+ * Nothing here depends on the page's language: the slug is read decoded ("/%E5%9B%BD%E9%9A%9B" is "/国際", a
+ * section's name, not a string of hex digits), digits are any script's, and words are told by "-" or "_".
  */
 export function looksLikeArticle(href, { ogType = null, hasArticle = false } = {}) {
   let url;
@@ -62,13 +68,13 @@ export function looksLikeArticle(href, { ogType = null, hasArticle = false } = {
   }
   if (url.protocol !== "http:" && url.protocol !== "https:") return false;
   const segments = url.pathname.split("/").filter(Boolean);
-  const last = (segments.at(-1) ?? "").toLowerCase();
+  const last = percentDecode(segments.at(-1) ?? "").toLowerCase();
   if (!segments.length || (segments.length === 1 && /^(?:index|default|home)(?:\.\w+)?$/.test(last))) return false;
   const type = typeof ogType === "string" ? ogType.trim().toLowerCase() : "";
   if (type === "article" || type.startsWith("article.") || type === "news") return true;
   if (segments.length > 1) return true;
   // One segment: an article's slug ("/senate-passes-stopgap-bill", "/123456") or a section's name ("/world").
-  return /\d/.test(last) || last.split("-").length >= 3 || (hasArticle && type !== "website");
+  return /\p{Nd}/u.test(last) || last.split(/[-_]+/).filter(Boolean).length >= 3 || (hasArticle && type !== "website");
 }
 
 /** Keep what the badge needs from a server's outlet summary (`{domain, name, bias, factuality}`). */
@@ -141,9 +147,14 @@ function parseLean(lean) {
   if (!lean || typeof lean !== "object") return null;
   const explanation = Array.isArray(lean.explanation) ? lean.explanation : [];
   const probabilities = lean.probabilities && typeof lean.probabilities === "object" ? lean.probabilities : {};
+  const model = lean.model && typeof lean.model === "object" ? lean.model : null;
   return {
     hasModel: lean.model !== null && lean.model !== undefined,
     label: ["left", "center", "right"].includes(lean.label) ? lean.label : null,
+    // How the server says its label may be shown: "article_lean" (a rating of the article) or
+    // "wording_resemblance" (a hint); null when it does not say, which leanView reads as a hint.
+    presentation: PRESENTATIONS.includes(model?.presentation) ? model.presentation : null,
+    reasonCode: text(lean.reason),
     score: finite(lean.score),
     confidence: finite(lean.confidence),
     probabilities: Object.fromEntries(
@@ -279,25 +290,73 @@ export function leanWords(label, score) {
   return null;
 }
 
+/** Whose wording an article's resembles, per label. */
+const RESEMBLES = Object.freeze({ left: "left-leaning outlets", center: "center outlets", right: "right-leaning outlets" });
+
+/** "Left 10% · Center 18% · Right 72%", or null unless all three are known. */
+function oddsText(probabilities) {
+  const sides = ["left", "center", "right"];
+  if (!sides.every((side) => probabilities[side] !== null)) return null;
+  return sides.map((side) => `${labelText(side)} ${percentText(probabilities[side] * 100)}`).join(" \u00B7 ");
+}
+
 /**
- * The article-lean sections' view of a parsed analysis, or null when the server said nothing about it:
+ * The article-lean sections' view of a parsed analysis, or null when the server said nothing about it. The
+ * article's lean is shown only when the model gave a label and the server says it may be shown as the
+ * article's (`presentation` "article_lean"); otherwise, at most, as a hint about the wording:
  *   {state: "no-model", text, reason}
- *   {state: "unscored", text, reason}   a model, but no label for this text (too short, say)
- *   {state: "scored", label, words, line, confidence, confidenceText, probabilitiesText, color, score, warning,
- *    terms}
+ *   {state: "unscored", text, reason}    a model, but nothing to score (empty, not English...)
+ *   {state: "uncertain", line, text, reason, ...}   scored, but not confident enough for a label
+ *   {state: "resemblance", label, line, text, note, ...}   a label the server does not vouch for as the
+ *                                        article's (or does not say): "Wording resembles right-leaning outlets"
+ *   {state: "scored", label, words, line, confidence, confidenceText, color, ...}   "This article: Lean Right"
+ * The last three also carry `oddsLine` (the probabilities, worded for their state, or null), `termsHeading`,
+ * `terms`, `score` and `warning`. `line` is the collapsed badge's line.
  */
 export function leanView(lean) {
   if (!lean) return null;
   if (!lean.hasModel) {
     return { state: "no-model", text: "No article model installed on your server", reason: lean.reason };
   }
-  const words = leanWords(lean.label, lean.score);
-  if (!words) {
+  const odds = oddsText(lean.probabilities);
+  const hint = {
+    oddsLine: odds ? `How much its wording resembles each side's outlets: ${odds}` : null,
+    termsHeading: "Words behind the resemblance:",
+    score: lean.score,
+    warning: lean.warning,
+    terms: lean.terms,
+  };
+  if (!lean.label) {
+    // "uncertain" is the scorer's word for a text it read but could not call; an older server said nothing
+    // and gave no odds for a text it could not read.
+    if (lean.reasonCode === "uncertain" || (lean.reasonCode === null && odds)) {
+      return {
+        ...hint,
+        state: "uncertain",
+        label: null,
+        line: "This article: not enough evidence",
+        text: "Not enough evidence to tell how this article leans.",
+        reason: lean.reason === lean.reasonCode ? null : lean.reason, // the message, never the bare code
+      };
+    }
     return { state: "unscored", text: "This article's lean could not be scored", reason: lean.reason };
   }
+  if (lean.presentation !== "article_lean") {
+    const resembles = RESEMBLES[lean.label];
+    return {
+      ...hint,
+      state: "resemblance",
+      label: lean.label,
+      line: `Wording resembles ${resembles}`,
+      text: `Its wording resembles that of ${resembles}: a hint about word choice, not a rating of this article.`,
+      note: lean.presentation === "wording_resemblance"
+        ? "Your server's model does not yet rank articles by lean better than their outlets' own ratings do."
+        : "Your server does not say its model can rate single articles.",
+    };
+  }
+  const words = leanWords(lean.label, lean.score);
   const confidence = lean.confidence === null ? null : Math.round(Math.max(0, Math.min(1, lean.confidence)) * 100);
   const confidenceText = confidence === null ? null : `${confidence}% confident`;
-  const odds = ["left", "center", "right"].filter((side) => lean.probabilities[side] !== null);
   return {
     state: "scored",
     label: lean.label,
@@ -305,9 +364,8 @@ export function leanView(lean) {
     line: [`This article: ${words.text}`, confidenceText].filter(Boolean).join(" \u00B7 "),
     confidence,
     confidenceText,
-    probabilitiesText: odds.length === 3
-      ? odds.map((side) => `${labelText(side)} ${percentText(lean.probabilities[side] * 100)}`).join(" \u00B7 ")
-      : null,
+    oddsLine: odds ? `Model's odds: ${odds}` : null,
+    termsHeading: "Phrases that weighed most:",
     color: BIAS_COLORS[words.step + 3],
     score: lean.score,
     warning: lean.warning,

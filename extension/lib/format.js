@@ -95,6 +95,38 @@ function plainText(value) {
   return typeof value === "string" && value.trim() ? value.trim() : null;
 }
 
+/** Why a source is questionable (the server's `flags`), in its order, with the words the badge uses. */
+const FLAG_WORDS = Object.freeze({
+  conspiracy: "conspiracy",
+  pseudoscience: "pseudoscience",
+  propaganda: "propaganda",
+  "failed-fact-checks": "failed fact checks",
+  satire: "satire",
+});
+const FLAG_ORDER = Object.keys(FLAG_WORDS);
+
+/**
+ * The warning for a questionable source, or null for an ordinary one. From the outlet's `flags` (reasons) and
+ * `questionable`; a flag this version does not know is shown in words too ("new-reason" -> "new reason").
+ * `text` is `title` and `detail` as one sentence:
+ *   {kind: "questionable", flags, reasons, title: "Questionable source", detail: "conspiracy, failed fact checks", text}
+ *   {kind: "satire", flags, reasons: [], title: "Satire", detail, text}  satire alone: worded as satire
+ */
+export function questionableView(outlet) {
+  const given = Array.isArray(outlet?.flags) ? outlet.flags : [];
+  const rank = (flag) => (FLAG_ORDER.includes(flag) ? FLAG_ORDER.indexOf(flag) : FLAG_ORDER.length);
+  const flags = [...new Set(given.map((flag) => plainText(flag)?.toLowerCase()).filter(Boolean))]
+    .sort((a, b) => rank(a) - rank(b));
+  if (!flags.length && outlet?.questionable !== true) return null;
+  const satire = flags.includes("satire");
+  const reasons = flags.filter((flag) => flag !== "satire").map((flag) => FLAG_WORDS[flag] ?? flag.replace(/[-_]+/g, " "));
+  const warning = satire && !reasons.length
+    ? { kind: "satire", title: "Satire", detail: "this site's stories are made up, not news" }
+    : { kind: "questionable", title: "Questionable source",
+      detail: [reasons.join(", "), satire ? "also satire" : ""].filter(Boolean).join("; ") || null };
+  return { ...warning, flags, reasons, text: warning.detail ? `${warning.title}: ${warning.detail}` : warning.title };
+}
+
 /**
  * The view model of one outlet: the only thing the badge, the popup and the toolbar icon are drawn from.
  * `serverUrl` is the configured server (for the methodology link). The story's coverage and the article's own
@@ -109,6 +141,8 @@ export function outletView(outlet, { serverUrl } = {}) {
     bias: biasView(outlet.bias),
     factuality: factualityView(outlet.factuality),
     ownership: labelText(outlet.ownership),
+    owner: plainText(outlet.owner),
+    questionable: questionableView(outlet),
     country: plainText(outlet.country),
     raters: raters
       .filter((rater) => rater && typeof rater === "object")
@@ -135,6 +169,8 @@ export function unratedView(site, { serverUrl } = {}) {
     bias: null,
     factuality: null,
     ownership: null,
+    owner: null,
+    questionable: null,
     country: null,
     raters: [],
     methodologyUrl: serverUrl ? safeHttpUrl(`${serverUrl}/methodology`) : null,
@@ -147,9 +183,10 @@ export function toolbarView(view) {
   if (!view) return { text: "", color: UNRATED_COLOR, title: "newstilt: no rating for this site" };
   const parts = [view.bias ? view.bias.text : "Bias not rated"];
   if (view.factuality) parts.push(`${view.factuality.text} factuality`);
+  const warning = view.questionable ? `. ${view.questionable.text}` : "";
   return {
     text: view.bias ? view.bias.abbreviation : "?",
     color: view.bias ? view.bias.color : UNRATED_COLOR,
-    title: `${view.name}: ${parts.join(", ")} (newstilt)`,
+    title: `${view.name}: ${parts.join(", ")}${warning} (newstilt)`,
   };
 }

@@ -82,6 +82,8 @@ describe("parseAnalysis", () => {
     assert.equal(analysis.story.articles.center[0].also_carried_by.length, 2);
     assert.deepEqual(analysis.lean.terms.map((term) => term.term), ["border security", "climate"]);
     assert.equal(analysis.lean.hasModel, true);
+    assert.equal(analysis.lean.presentation, null);
+    assert.equal(analysis.lean.reasonCode, null);
   });
 
   test("refuses what is not an analysis, tolerates missing parts", () => {
@@ -164,49 +166,114 @@ describe("coverageView", () => {
 });
 
 describe("leanView", () => {
-  test("words, confidence and terms", () => {
-    const view = leanView(parseAnalysis(ANSWER).lean);
+  /** The scorer's answer for a model whose labels the server vouches for as the article's. */
+  const VOUCHED = { ...ANSWER.lean, model: { version: "x", presentation: "article_lean" } };
+  const viewOf = (lean) => leanView(parseAnalysis({ story: null, lean }).lean);
+  /** Nothing in the collapsed line may read as a lean label. */
+  const NO_LABEL = /\b(?:left|center|right)\b/i;
+
+  test("the article's lean, when the server vouches for its labels", () => {
+    const view = viewOf(VOUCHED);
     assert.equal(view.state, "scored");
     assert.equal(view.words, "Lean Right");
     assert.equal(view.line, "This article: Lean Right \u00B7 72% confident");
-    assert.equal(view.probabilitiesText, "Left 10% \u00B7 Center 18% \u00B7 Right 72%");
+    assert.equal(view.oddsLine, "Model's odds: Left 10% \u00B7 Center 18% \u00B7 Right 72%");
     assert.equal(view.terms.length, 2);
     assert.equal(view.warning, null);
   });
 
   test("a strong score drops the 'Lean'; center is Center", () => {
-    const strong = leanView(parseAnalysis({ story: null, lean: { ...ANSWER.lean, label: "left", score: -0.8 } }).lean);
-    assert.equal(strong.words, "Left");
-    const center = leanView(parseAnalysis({ story: null, lean: { ...ANSWER.lean, label: "center", score: 0.1 } }).lean);
-    assert.equal(center.words, "Center");
+    assert.equal(viewOf({ ...VOUCHED, label: "left", score: -0.8 }).words, "Left");
+    assert.equal(viewOf({ ...VOUCHED, label: "center", score: 0.1 }).words, "Center");
   });
 
   test("a warning is kept; a missing confidence leaves the line short", () => {
-    const lean = { model: {}, label: "left", score: -0.3, warning: "Short text: low confidence.", explanation: [] };
-    const view = leanView(parseAnalysis({ story: null, lean }).lean);
+    const view = viewOf({ model: { presentation: "article_lean" }, label: "left", score: -0.3,
+      warning: "Short text: low confidence.", explanation: [] });
     assert.equal(view.line, "This article: Lean Left");
     assert.equal(view.warning, "Short text: low confidence.");
+    assert.equal(view.oddsLine, null);
+  });
+
+  test("wording_resemblance: a hint about the wording, never the article's lean", () => {
+    const view = viewOf({ ...ANSWER.lean, model: { version: "x", presentation: "wording_resemblance" } });
+    assert.equal(view.state, "resemblance");
+    assert.equal(view.label, "right");
+    assert.equal(view.line, "Wording resembles right-leaning outlets");
+    assert.equal(view.text, "Its wording resembles that of right-leaning outlets: a hint about word choice, not a "
+      + "rating of this article.");
+    assert.match(view.note, /outlets' own ratings/);
+    assert.equal(view.oddsLine, "How much its wording resembles each side's outlets: Left 10% \u00B7 Center 18% \u00B7 Right 72%");
+    assert.equal(view.termsHeading, "Words behind the resemblance:");
+    assert.equal(view.terms.length, 2, "the phrases stay, for highlighting");
+    for (const field of ["words", "confidence", "confidenceText", "color"]) assert.equal(view[field], undefined, field);
+    assert.doesNotMatch(JSON.stringify(view), /This article:|confident/);
+    assert.equal(viewOf({ ...ANSWER.lean, label: "center", model: { presentation: "wording_resemblance" } }).line,
+      "Wording resembles center outlets");
+    assert.equal(viewOf({ ...ANSWER.lean, label: "left", model: { presentation: "wording_resemblance" } }).line,
+      "Wording resembles left-leaning outlets");
+  });
+
+  test("a missing or unknown presentation is read as a hint", () => {
+    for (const model of [{ version: "x" }, { presentation: "ARTICLE_LEAN" }, { presentation: true },
+      { presentation: ["article_lean"] }, "v1", 3]) {
+      const view = viewOf({ ...ANSWER.lean, model });
+      assert.equal(view.state, "resemblance", JSON.stringify(model));
+      assert.equal(view.line, "Wording resembles right-leaning outlets");
+    }
+    assert.equal(viewOf({ ...ANSWER.lean, model: { version: "x" } }).note,
+      "Your server does not say its model can rate single articles.");
+  });
+
+  test("uncertain: not enough evidence, and no label in the collapsed line", () => {
+    const uncertain = { label: null, reason: "uncertain", message: "The model is not confident enough to say.",
+      score: 0.04, confidence: 0.38, probabilities: { left: 0.3, center: 0.38, right: 0.32 },
+      explanation: ANSWER.lean.explanation, warnings: [] };
+    for (const presentation of ["article_lean", "wording_resemblance", undefined]) {
+      const view = viewOf({ ...uncertain, model: { version: "2", presentation } });
+      assert.equal(view.state, "uncertain", String(presentation));
+      assert.equal(view.label, null);
+      assert.equal(view.line, "This article: not enough evidence");
+      assert.doesNotMatch(view.line, NO_LABEL);
+      assert.equal(view.text, "Not enough evidence to tell how this article leans.");
+      assert.equal(view.reason, "The model is not confident enough to say.");
+      assert.equal(view.oddsLine, "How much its wording resembles each side's outlets: Left 30% \u00B7 Center 38% \u00B7 Right 32%");
+      assert.equal(view.terms.length, 2);
+    }
+    const bare = viewOf({ ...uncertain, message: null, probabilities: null, model: {} });
+    assert.equal(bare.state, "uncertain");
+    assert.equal(bare.reason, null, "the bare code is not shown to the reader");
+    assert.equal(bare.oddsLine, null);
   });
 
   test("the classifier's warnings list and message", () => {
-    const lean = { model: { version: "1" }, label: "right", score: 0.2, confidence: 0.5, explanation: [],
-      warnings: ["short_text: only 40 words were scored; treat the figure as weak evidence", "truncated: only the first 100 characters"] };
-    assert.equal(leanView(parseAnalysis({ story: null, lean }).lean).warning,
+    const lean = { model: { version: "1", presentation: "article_lean" }, label: "right", score: 0.2, confidence: 0.5,
+      explanation: [], warnings: ["short_text: only 40 words were scored; treat the figure as weak evidence",
+        "truncated: only the first 100 characters"] };
+    assert.equal(viewOf(lean).warning,
       "Only 40 words were scored; treat the figure as weak evidence. Only the first 100 characters.");
+    assert.equal(viewOf({ ...lean, model: {} }).warning, viewOf(lean).warning, "hints keep the warnings");
     const refused = { model: { version: "1" }, label: null, reason: "not_english", message: "Not scored: not English.",
       warnings: [] };
-    const view = leanView(parseAnalysis({ story: null, lean: refused }).lean);
+    const view = viewOf(refused);
     assert.equal(view.state, "unscored");
     assert.equal(view.reason, "Not scored: not English.");
   });
 
   test("no model, no label, nothing at all", () => {
-    const none = leanView(parseAnalysis({ story: null, lean: { model: null, reason: "no model installed at /x" } }).lean);
+    const none = viewOf({ model: null, reason: "no model installed at /x" });
     assert.equal(none.state, "no-model");
     assert.equal(none.reason, "no model installed at /x");
-    const unscored = leanView(parseAnalysis({ story: null, lean: { model: {}, label: null, reason: "too short" } }).lean);
+    const unscored = viewOf({ model: {}, label: null, reason: "too short" });
     assert.equal(unscored.state, "unscored");
     assert.equal(leanView(null), null);
+  });
+
+  test("an answer cached before presentations existed is a hint", () => {
+    const cached = parseAnalysis(ANSWER).lean;
+    delete cached.presentation;
+    delete cached.reasonCode;
+    assert.equal(leanView(cached).state, "resemblance");
   });
 });
 
@@ -231,7 +298,9 @@ describe("pageView", () => {
     const view = pageView(rated, { analysis: parseAnalysis(ANSWER) }, { serverUrl: SERVER, site: "nytimes.com" });
     assert.equal(view.name, "The New York Times");
     assert.equal(view.coverage.state, "story");
-    assert.equal(view.lean.state, "scored");
+    assert.equal(view.lean.state, "resemblance", "the answer's model does not say how to present its labels");
+    const vouched = { ...ANSWER, lean: { ...ANSWER.lean, model: { presentation: "article_lean" } } };
+    assert.equal(pageView(rated, { analysis: parseAnalysis(vouched) }, { serverUrl: SERVER }).lean.state, "scored");
   });
 
   test("loading, failing, truncated", () => {
@@ -270,6 +339,27 @@ describe("looksLikeArticle", () => {
     }
     assert.equal(looksLikeArticle("https://x.example/story", { ogType: "article" }), true);
     assert.equal(looksLikeArticle("https://x.example/story", { hasArticle: true }), true);
+  });
+
+  test("in any language", () => {
+    const articles = [
+      "https://www.tagesschau.de/inland/innenpolitik/bundestag-haushalt-beschlossen-100.html",
+      "https://www.spiegel.de/bundestag-beschließt-haushalt-für-2027", // a slug of words, non-ASCII letters
+      "https://www3.nhk.or.jp/news/html/20261124/k10014612345000.html",
+      "https://www.asahi.com/articles/ASV1N3ABCV1NUTFK00ZM.html",
+      "https://www.example.jp/２０２６１１２４", // full-width digits
+      "https://www.example.eg/١٢٣٤٥", // Arabic-Indic digits
+      "https://www.example.de/haushalt_bundestag_beschlossen",
+    ];
+    for (const href of articles) assert.equal(looksLikeArticle(href), true, href);
+    // A section's name in another script is a name, not a string of %XX escapes with digits in them.
+    for (const href of ["https://www.asahi.com/国際", "https://www.asahi.com/%E5%9B%BD%E9%9A%9B/",
+      "https://www.sueddeutsche.de/m%C3%BCnchen", "https://www.aljazeera.net/سياسة"]) {
+      assert.equal(looksLikeArticle(href), false, href);
+    }
+    // ...unless the page says it is an article, in any script.
+    assert.equal(looksLikeArticle("https://www.asahi.com/国際", { ogType: "article" }), true);
+    assert.equal(looksLikeArticle("https://www.asahi.com/首相が辞任を表明", { hasArticle: true }), true);
   });
 });
 

@@ -1,7 +1,9 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 
-import { biasStep, biasView, factualityView, labelText, outletView, safeHttpUrl, toolbarView } from "../lib/format.js";
+import {
+  biasStep, biasView, factualityView, labelText, outletView, questionableView, safeHttpUrl, toolbarView, unratedView,
+} from "../lib/format.js";
 
 const BBC = {
   domain: "bbc.com",
@@ -82,6 +84,46 @@ describe("outletView", () => {
     assert.equal(bare.ownership, null);
     assert.deepEqual(bare.raters, []);
     assert.equal(bare.methodologyUrl, null);
+    assert.equal(bare.owner, null);
+    assert.equal(bare.questionable, null);
+  });
+
+  test("the owner beside the ownership category", () => {
+    const station = outletView({ domain: "wjla.com", name: "7News WJLA", ownership: "corporation",
+      owner: "  Sinclair Broadcast Group ", language: "en", flags: [], questionable: false });
+    assert.equal(station.ownership, "Corporation");
+    assert.equal(station.owner, "Sinclair Broadcast Group");
+    assert.equal(station.questionable, null);
+    assert.equal(unratedView("example.org").owner, null);
+  });
+});
+
+describe("questionableView", () => {
+  test("the reasons in words, in one order whatever the server's", () => {
+    const infowars = questionableView({ flags: ["failed-fact-checks", "pseudoscience", "conspiracy"], questionable: true });
+    assert.equal(infowars.kind, "questionable");
+    assert.deepEqual(infowars.flags, ["conspiracy", "pseudoscience", "failed-fact-checks"]);
+    assert.equal(infowars.title, "Questionable source");
+    assert.equal(infowars.text, "Questionable source: conspiracy, pseudoscience, failed fact checks");
+    assert.equal(questionableView({ flags: ["propaganda", "conspiracy"] }).text,
+      "Questionable source: conspiracy, propaganda");
+  });
+
+  test("satire is worded as satire", () => {
+    const onion = questionableView({ flags: ["satire"], questionable: true });
+    assert.equal(onion.kind, "satire");
+    assert.equal(onion.text, "Satire: this site's stories are made up, not news");
+    assert.equal(questionableView({ flags: ["satire", "conspiracy"] }).text, "Questionable source: conspiracy; also satire");
+  });
+
+  test("ordinary outlets, odd values and flags this version does not know", () => {
+    for (const outlet of [null, {}, { flags: [] }, { flags: [], questionable: false }, { flags: "conspiracy" },
+      { flags: [null, 3, " "] }]) {
+      assert.equal(questionableView(outlet), null, JSON.stringify(outlet));
+    }
+    assert.equal(questionableView({ flags: [], questionable: true }).text, "Questionable source");
+    assert.equal(questionableView({ flags: ["Hate-Speech", "conspiracy", "conspiracy"] }).text,
+      "Questionable source: conspiracy, hate speech");
   });
 });
 
@@ -92,5 +134,12 @@ describe("toolbarView", () => {
     assert.equal(rated.title, "BBC News: Lean Left, High factuality (newstilt)");
     assert.equal(toolbarView(null).text, "");
     assert.equal(toolbarView(outletView({ domain: "x.example", factuality: "high" })).text, "?");
+  });
+
+  test("a questionable source says so in the tooltip", () => {
+    const view = outletView({ domain: "infowars.com", name: "InfoWars", bias: { label: "far-right", score: 3 },
+      factuality: "very-low", flags: ["conspiracy", "pseudoscience", "failed-fact-checks"], questionable: true });
+    assert.equal(toolbarView(view).title, "InfoWars: Far Right, Very Low factuality. Questionable source: "
+      + "conspiracy, pseudoscience, failed fact checks (newstilt)");
   });
 });

@@ -1,5 +1,11 @@
-// The rating badge: drawn from an outlet view model (lib/format.js outletView) inside an open shadow root, so
-// the page's styles cannot reach it and tests can read it. Built with DOM calls and textContent only.
+// The rating badge: drawn from an outlet view model (lib/format.js outletView) inside a shadow root, so the
+// page's styles cannot reach it. Built with DOM calls and textContent only.
+//
+// The page is hostile too: it could rewrite an open shadow root (drop a "questionable source" warning, change a
+// rating), read what the reader's server answered, or click the badge's buttons. So the root is closed (the page
+// sees `host.shadowRoot === null`; only this script keeps a reference), and every control acts only on trusted
+// input (`event.isTrusted`: a real click, tap or key press, never a script's `click()` or `dispatchEvent`). The
+// browser tests read the closed root over the DevTools protocol, which a page cannot use.
 //
 // Loaded as a classic script by the content script and by the popup; it defines `NewstiltBadge` on the
 // global object. The badge is a list of sections, each placed in the always-visible summary or in the details
@@ -66,6 +72,22 @@
     .facts { display: grid; grid-template-columns: auto 1fr; gap: 3px 10px; margin: 9px 0 0; }
     .facts dt { color: #6b7280; margin: 0; }
     .facts dd { margin: 0; font-weight: 550; display: flex; align-items: center; gap: 6px; min-width: 0; }
+    .facts dd.ownership { flex-wrap: wrap; row-gap: 0; }
+    .owner { flex: 1 0 100%; min-width: 0; color: #4b5563; font-weight: 450; overflow-wrap: anywhere; }
+    .card:not([data-expanded="true"]):not(.embedded) .owner {
+      white-space: nowrap; overflow: hidden; text-overflow: ellipsis;
+    }
+    .sr-only {
+      position: absolute; width: 1px; height: 1px; margin: -1px; padding: 0; border: 0;
+      overflow: hidden; clip: rect(0 0 0 0); white-space: nowrap;
+    }
+    .flag {
+      display: flex; align-items: flex-start; gap: 6px; margin: 0 0 9px; padding: 6px 8px; border-radius: 8px;
+      font-size: 12.5px; line-height: 1.4; color: #7f1d1d; background: #fef2f2; border: 1px solid #f87171;
+    }
+    .flag strong { font-weight: 700; }
+    .flag-icon { flex: none; font-weight: 700; }
+    .flag[data-kind="satire"] { color: #4c1d95; background: #f5f3ff; border-color: #a78bfa; }
     .dot { flex: none; width: 8px; height: 8px; border-radius: 50%; background: var(--c); }
     .muted { color: #6b7280; font-weight: 400; }
     .details { margin: 10px 0 0; padding: 10px 0 0; border-top: 1px solid rgba(31, 35, 40, 0.10); }
@@ -94,6 +116,8 @@
     .lean-line { flex-wrap: nowrap; white-space: nowrap; }
     .lean-word { display: inline-flex; align-items: center; gap: 5px; font-weight: 650; }
     .confidence { font-size: 12px; overflow: hidden; text-overflow: ellipsis; }
+    .lean-hint { min-width: 0; overflow: hidden; text-overflow: ellipsis; }
+    .lean-text { margin: 0; }
     .warn-mark { color: #b45309; cursor: help; }
     .mini {
       display: flex; flex: none; width: 64px; height: 8px; border-radius: 4px; overflow: hidden; gap: 1px;
@@ -168,6 +192,9 @@
       .card { color: #e6e8eb; background: #1e2227; border-color: rgba(255, 255, 255, 0.12); }
       .cov-line[data-state="error"] { color: #fecaca; background: rgba(185, 28, 28, 0.18); border-color: rgba(248, 113, 113, 0.35); }
       .linkish { color: #7aa7ff; }
+      .owner { color: #b8bfc8; }
+      .flag { color: #fecaca; background: rgba(185, 28, 28, 0.22); border-color: rgba(248, 113, 113, 0.55); }
+      .flag[data-kind="satire"] { color: #ddd6fe; background: rgba(109, 40, 217, 0.22); border-color: rgba(167, 139, 250, 0.55); }
       .tag { color: #fde68a; background: rgba(180, 83, 9, 0.35); }
       .blindspot, .warning { color: #fde68a; background: rgba(180, 83, 9, 0.18); border-color: rgba(252, 211, 77, 0.35); }
       .meta .outlet { color: #d1d5db; }
@@ -202,8 +229,31 @@
     return dot;
   }
 
+  /** Whether a link target is an http(s) URL: the view models only let those through; checked here again. */
+  function isHttpUrl(href) {
+    try {
+      const { protocol } = new URL(href);
+      return protocol === "http:" || protocol === "https:";
+    } catch {
+      return false;
+    }
+  }
+
+  /** A link opened in a new tab without referrer; plain text if `href` is not an http(s) URL. */
   function externalLink(href, text, attributes = {}) {
+    if (!isHttpUrl(href)) return el("span", attributes, text);
     return el("a", { href, target: "_blank", rel: "noopener noreferrer", ...attributes }, text);
+  }
+
+  /**
+   * Run `handler(event)` on a click the reader made: untrusted clicks (a page script's `click()` or
+   * `dispatchEvent`) are ignored. Clicks do not bubble out to the page's listeners either way.
+   */
+  function onTrustedClick(node, handler) {
+    node.addEventListener("click", (event) => {
+      event.stopPropagation();
+      if (event.isTrusted) handler(event);
+    });
   }
 
   function renderBiasBar(view) {
@@ -244,7 +294,10 @@
           colorDot(view.factuality.color), view.factuality.text)
         : el("dd", { "data-newstilt": "factuality", "data-level": "", class: "muted" }, "Not rated"),
       el("dt", {}, "Ownership"),
-      el("dd", { "data-newstilt": "ownership", class: view.ownership ? null : "muted" }, view.ownership ?? "Unknown"),
+      el("dd", { class: "ownership" },
+        el("span", { "data-newstilt": "ownership", class: view.ownership ? null : "muted" }, view.ownership ?? "Unknown"),
+        view.owner ? el("span", { class: "sr-only" }, ", owned by ") : null,
+        view.owner ? el("span", { class: "owner", "data-newstilt": "owner", dir: "auto", title: view.owner }, view.owner) : null),
     );
     return el(
       "div",
@@ -253,6 +306,19 @@
       el("div", { class: "axis", "aria-hidden": "true" }, el("span", {}, "Left"), el("span", {}, "Right")),
       facts,
     );
+  }
+
+  /**
+   * The warning for a questionable source (or the note that a site is satire), first in the summary: a word and
+   * the reasons in words, so it does not rely on its colour.
+   */
+  function renderQuestionable(view) {
+    const flag = view.questionable;
+    if (!flag) return null;
+    return el("p", { class: "flag", role: "note", id: "newstilt-flag", "data-newstilt": "questionable",
+      "data-kind": flag.kind, "data-flags": flag.flags.join(" ") },
+    flag.kind === "satire" ? null : el("span", { class: "flag-icon", "aria-hidden": "true" }, "\u26A0"),
+    el("span", { "data-newstilt": "questionable-text" }, el("strong", {}, flag.title), flag.detail ? `: ${flag.detail}` : null));
   }
 
   function renderRaters(view) {
@@ -287,10 +353,7 @@
     if (view.methodologyUrl) links.append(externalLink(view.methodologyUrl, "How newstilt rates", { "data-newstilt": "methodology" }));
     if (options.onHideSite) {
       const hide = el("button", { type: "button", class: "hide-site", "data-newstilt": "hide-site" }, "Hide on this site");
-      hide.addEventListener("click", (event) => {
-        event.stopPropagation();
-        options.onHideSite();
-      });
+      onTrustedClick(hide, () => options.onHideSite());
       links.append(hide);
     }
     return links.childElementCount ? links : null;
@@ -317,28 +380,41 @@
   function settingsButton(options) {
     if (!options.onOpenSettings) return null;
     const button = el("button", { type: "button", class: "linkish", "data-newstilt": "open-settings" }, "Open settings");
-    button.addEventListener("click", (event) => {
-      event.stopPropagation();
-      options.onOpenSettings();
-    });
+    onTrustedClick(button, () => options.onOpenSettings());
     return button;
   }
 
-  /** The article's own lean, one line beside the outlet's rating. */
+  /** What the collapsed line about the article says when hovered, per lean state. */
+  const LEAN_TITLES = {
+    scored: "How the article's own text leans, by your server's model",
+    resemblance: "A hint about the article's word choice, not a rating of the article",
+    uncertain: "Your server's model is not confident enough to say how this article leans",
+  };
+
+  /**
+   * The article's own lean, one line beside the outlet's rating: "This article: Lean Right" only when the
+   * server vouches for it, else "Wording resembles right-leaning outlets" or "This article: not enough evidence".
+   */
   function renderLeanLine(view) {
     const lean = view.lean;
-    if (!lean || lean.state !== "scored") return null;
-    const line = el(
-      "div",
-      { class: "lean-line", "data-newstilt": "lean", "data-label": lean.label, "data-confidence": lean.confidence ?? "",
-        title: "How the article's own text leans, by your server's model" },
-      el("span", { class: "muted" }, "This article:"),
-      " ", // read as text (and by screen readers) with the spaces the flex gaps draw
-      el("span", { class: "lean-word", "data-newstilt": "lean-words" }, colorDot(lean.color), lean.words),
-      lean.confidenceText ? " " : null,
-      lean.confidenceText ? el("span", { class: "muted confidence" }, `\u00B7 ${lean.confidenceText}`) : null,
-    );
-    if (lean.warning) line.append(el("span", { class: "warn-mark", title: lean.warning, "aria-label": lean.warning }, "\u26A0"));
+    if (!lean || !(lean.state in LEAN_TITLES)) return null;
+    const line = el("div", { class: "lean-line", "data-newstilt": "lean", "data-state": lean.state,
+      "data-label": lean.label ?? "", "data-confidence": lean.confidence ?? "", title: LEAN_TITLES[lean.state] });
+    if (lean.state === "scored") {
+      line.append(
+        el("span", { class: "muted" }, "This article:"),
+        " ", // read as text (and by screen readers) with the spaces the flex gaps draw
+        el("span", { class: "lean-word", "data-newstilt": "lean-words" }, colorDot(lean.color), lean.words),
+        lean.confidenceText ? " " : null,
+        lean.confidenceText ? el("span", { class: "muted confidence" }, `\u00B7 ${lean.confidenceText}`) : null,
+      );
+    } else {
+      line.append(el("span", { class: lean.state === "uncertain" ? "lean-hint muted" : "lean-hint",
+        "data-newstilt": "lean-words" }, lean.line));
+    }
+    if (lean.warning && lean.state !== "uncertain") {
+      line.append(el("span", { class: "warn-mark", title: lean.warning, "aria-label": lean.warning }, "\u26A0"));
+    }
     return line;
   }
 
@@ -370,9 +446,9 @@
 
   function renderStoryArticle(article) {
     const item = el("li", { class: "item", "data-newstilt": "article" },
-      linkOrText(article.url, article.title, { class: "headline", "data-newstilt": "headline" }));
+      linkOrText(article.url, article.title, { class: "headline", "data-newstilt": "headline", dir: "auto" }));
     const meta = el("div", { class: "meta" });
-    if (article.outlet) meta.append(el("span", { class: "outlet", "data-newstilt": "outlet" }, article.outlet));
+    if (article.outlet) meta.append(el("span", { class: "outlet", "data-newstilt": "outlet", dir: "auto" }, article.outlet));
     meta.append(article.bias
       ? el("span", { class: "chip", "data-newstilt": "outlet-bias", "data-label": article.bias.label },
         colorDot(article.bias.color), article.bias.text)
@@ -381,7 +457,7 @@
     if (article.alsoCarriedBy.length) {
       const also = el("div", { class: "also", "data-newstilt": "also-carried" }, "Also carried by");
       article.alsoCarriedBy.forEach((copy, i) => {
-        also.append(linkOrText(copy.url, copy.name + (i < article.alsoCarriedBy.length - 1 ? "," : "")));
+        also.append(linkOrText(copy.url, copy.name + (i < article.alsoCarriedBy.length - 1 ? "," : ""), { dir: "auto" }));
       });
       item.append(also);
     }
@@ -437,10 +513,7 @@
     const on = Number.isInteger(options.highlights);
     const button = el("button", { type: "button", class: "pill", "data-newstilt": "highlight", "aria-pressed": String(on) },
       on ? "Remove highlights" : "Highlight phrases");
-    button.addEventListener("click", (event) => {
-      event.stopPropagation();
-      options.onToggleHighlight();
-    });
+    onTrustedClick(button, () => options.onToggleHighlight());
     const actions = el("div", { class: "actions" }, button);
     if (on) {
       actions.append(el("span", { class: "muted", "data-newstilt": "highlight-count", "data-count": options.highlights },
@@ -449,13 +522,16 @@
     return actions;
   }
 
-  /** The article's lean in full: where it sits, how sure the model is, and the phrases behind it. */
+  /**
+   * The article's lean in full: where it sits and how sure the model is (when the server vouches for it), or the
+   * hint its wording gives, or why there is none; and the phrases behind it.
+   */
   function renderLeanDetails(view, options) {
     const lean = view.lean;
     if (!lean) return null;
     const section = el("section", { class: "section", "data-newstilt": "lean-details", "data-state": lean.state },
-      el("h2", {}, "This article's lean"));
-    if (lean.state !== "scored") {
+      el("h2", {}, lean.state === "resemblance" ? "This article's wording" : "This article's lean"));
+    if (lean.state === "no-model" || lean.state === "unscored") {
       section.append(el("p", { class: "muted", "data-newstilt": "lean-none", title: lean.reason ?? "" }, lean.text));
       // Why a model gave no label is for the reader; why there is no model is for the server's operator.
       if (lean.state === "unscored" && lean.reason) {
@@ -463,24 +539,30 @@
       }
       return section;
     }
-    if (lean.score !== null) {
-      const dot = el("span", { class: "meter-dot" });
-      dot.style.setProperty("--x", `${((Math.max(-1, Math.min(1, lean.score)) + 1) / 2) * 100}%`);
-      dot.style.setProperty("--c", lean.color);
-      section.append(
-        el("div", { class: "meter", role: "img", "aria-label": lean.line, "data-newstilt": "lean-meter" }, dot),
-        el("div", { class: "meter-axis", "aria-hidden": "true" }, el("span", {}, "Left"), el("span", {}, "Center"),
-          el("span", {}, "Right")),
-      );
+    if (lean.state === "scored") {
+      if (lean.score !== null) {
+        const dot = el("span", { class: "meter-dot" });
+        dot.style.setProperty("--x", `${((Math.max(-1, Math.min(1, lean.score)) + 1) / 2) * 100}%`);
+        dot.style.setProperty("--c", lean.color);
+        section.append(
+          el("div", { class: "meter", role: "img", "aria-label": lean.line, "data-newstilt": "lean-meter" }, dot),
+          el("div", { class: "meter-axis", "aria-hidden": "true" }, el("span", {}, "Left"), el("span", {}, "Center"),
+            el("span", {}, "Right")),
+        );
+      }
+      section.append(el("p", { class: "probabilities", "data-newstilt": "lean-summary" }, lean.line));
+    } else {
+      section.append(el("p", { class: "lean-text", "data-newstilt": "lean-summary" }, lean.text));
+      const why = lean.state === "resemblance" ? lean.note : lean.reason;
+      if (why) section.append(el("p", { class: "note muted", "data-newstilt": "lean-reason" }, why));
     }
-    section.append(el("p", { class: "probabilities", "data-newstilt": "lean-summary" },
-      lean.probabilitiesText ? `Model's odds: ${lean.probabilitiesText}` : lean.line));
+    if (lean.oddsLine) section.append(el("p", { class: "probabilities", "data-newstilt": "lean-odds" }, lean.oddsLine));
     if (lean.warning) section.append(el("p", { class: "warning", "data-newstilt": "lean-warning" }, lean.warning));
     if (lean.terms.length) {
-      section.append(el("p", { class: "note muted" }, "Phrases that weighed most:"));
-      const terms = el("ul", { class: "terms", "aria-label": "Phrases behind this score" });
+      section.append(el("p", { class: "note muted" }, lean.termsHeading));
+      const terms = el("ul", { class: "terms", "aria-label": lean.termsHeading.replace(/:$/, "") });
       for (const term of lean.terms.slice(0, 10)) {
-        const chip = el("li", { class: "term", "data-side": term.side, title: `Leans ${term.side}` }, term.term);
+        const chip = el("li", { class: "term", "data-side": term.side, title: `Leans ${term.side}`, dir: "auto" }, term.term);
         const color = { left: "#2563eb", center: "#6b7280", right: "#dc2626" }[term.side] ?? "#ca8a04";
         chip.style.setProperty("--c", color);
         chip.style.setProperty("--bg", `${color}1f`);
@@ -495,6 +577,7 @@
 
   /** The badge's sections, in order. `place` is "summary" (always shown) or "details" (shown on click). */
   const SECTIONS = [
+    { id: "questionable", place: "summary", render: renderQuestionable },
     { id: "rating", place: "summary", render: renderRating },
     { id: "lean", place: "summary", render: renderLeanLine },
     { id: "coverage-summary", place: "summary", render: renderCoverageLine },
@@ -509,7 +592,14 @@
       class: options.embedded ? "card embedded" : "card",
       "data-newstilt": "badge",
       "data-expanded": "false",
+      // "false" while the server's answer is on its way (the badge is drawn again when it arrives), else "true".
+      "data-settled": String(view.coverage?.state !== "loading"),
       "aria-label": `newstilt rating of ${view.name}`,
+      // The badge is written in English, left to right, whatever the page's language and direction (`all:
+      // initial` on the host resets neither `lang` nor `direction`); text from the web sets its own direction.
+      lang: "en",
+      dir: "ltr",
+      "aria-describedby": view.questionable ? "newstilt-flag" : null,
     });
     const details = el("div", { class: "details", id: "newstilt-details", "data-newstilt": "details", hidden: "" });
     const summary = el("div", { class: "summary" });
@@ -518,17 +608,14 @@
       { type: "button", class: "toggle", "aria-expanded": "false", "aria-controls": "newstilt-details",
         title: "Show the ratings behind this", "data-newstilt": "toggle" },
       el("span", { class: "mark", "aria-hidden": "true" }),
-      el("span", { class: "name", "data-newstilt": "name" }, view.name),
+      el("span", { class: "name", "data-newstilt": "name", dir: "auto" }, view.name),
       el("span", { class: "chevron", "aria-hidden": "true" }, "\u25BE"),
     );
     const head = el("div", { class: "head" }, toggle);
     if (options.onClose) {
       const close = el("button", { type: "button", class: "close", "data-newstilt": "close",
         "aria-label": "Close the newstilt badge", title: "Close" }, "\u00D7");
-      close.addEventListener("click", (event) => {
-        event.stopPropagation();
-        options.onClose();
-      });
+      onTrustedClick(close, () => options.onClose());
       head.append(close);
     }
     for (const section of SECTIONS) {
@@ -544,14 +631,11 @@
       toggle.setAttribute("aria-expanded", String(expanded));
       details.hidden = !expanded;
     };
-    toggle.addEventListener("click", (event) => {
-      event.stopPropagation();
-      setExpanded(details.hidden);
-    });
+    onTrustedClick(toggle, () => setExpanded(details.hidden));
     if (!options.embedded) {
       // The whole card is the click target, except its links and buttons and the open details.
-      card.addEventListener("click", (event) => {
-        if (event.target.closest("a, button") || details.contains(event.target)) return;
+      onTrustedClick(card, (event) => {
+        if (event.target.closest("a, button, summary") || details.contains(event.target)) return;
         setExpanded(details.hidden);
       });
     }
@@ -559,35 +643,43 @@
     return card;
   }
 
-  let current = null;
+  let current = null; // the host element this script mounted
+  let currentRoot = null; // ...and its closed shadow root, which only this reference reaches
 
   /** Remove the badge this script mounted, if any. */
   function unmount() {
     if (current) current.remove();
     current = null;
+    currentRoot = null;
+  }
+
+  /** Whether the badge this script mounted is still in the document (the page may have removed it). */
+  function isMounted() {
+    return Boolean(current?.isConnected);
   }
 
   /**
-   * Show the badge for a view: a `<newstilt-badge>` host with an open shadow root, appended to `container`
+   * Show the badge for a view: a `<newstilt-badge>` host with a closed shadow root, appended to `container`
    * (the document's root element by default). Options: `embedded` (in flow, for the popup), `expanded`,
    * `highlights` (how many phrases are highlighted in the page, or null), and the `onClose`, `onHideSite`,
    * `onOpenSettings` and `onToggleHighlight` callbacks (their controls appear only when given). Returns the host
    * element.
    */
   function mount(view, options = {}) {
-    const expanded = current?.shadowRoot?.querySelector('[data-newstilt="badge"]')?.getAttribute("data-expanded");
+    const expanded = currentRoot?.querySelector('[data-newstilt="badge"]')?.getAttribute("data-expanded");
     unmount();
     const host = document.createElement(HOST_TAG);
     host.style.setProperty("all", "initial", "important");
     host.style.setProperty("display", "block", "important");
-    const root = host.attachShadow({ mode: "open" });
+    const root = host.attachShadow({ mode: "closed" });
     const style = document.createElement("style");
     style.textContent = STYLE;
     root.append(style, renderCard(view, { ...options, expanded: options.expanded ?? expanded === "true" }));
     (options.container ?? document.documentElement).append(host);
     current = host;
+    currentRoot = root;
     return host;
   }
 
-  global.NewstiltBadge = Object.freeze({ HOST_TAG, SECTIONS, mount, unmount });
+  global.NewstiltBadge = Object.freeze({ HOST_TAG, SECTIONS, mount, unmount, isMounted });
 })(globalThis);

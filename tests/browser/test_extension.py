@@ -5,8 +5,8 @@ the bundled ratings plus two small rater files (so outlets have several raters) 
 bulk-imported from tests/resources/browser/coverage-articles.jsonl (one story told by six outlets across the
 spectrum, one told mostly on the right, two on other events); news pages are served at their real https
 addresses by request routing, from tests/resources/browser/. Expected ratings, coverage and lean are asked of
-the server's own endpoints (lookup, analyze), never written down here. Assertions read the badge through its
-open shadow root.
+the server's own endpoints (lookup, analyze), never written down here. The badge's shadow root is closed, so
+assertions read it over the DevTools protocol (tests/browser/badge.py), which no page script can use.
 """
 
 from __future__ import annotations
@@ -32,6 +32,8 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect, sync_playwright
 
+from .badge import Badge, expect_badge
+
 CHROMIUM = Path("/usr/bin/chromium")
 NEWSTILT = [sys.executable, "-m", "newstilt"]
 REPO = Path(__file__).resolve().parents[2]
@@ -42,8 +44,34 @@ STORE_FILE = RESOURCES / "coverage-articles.jsonl"
 STORED = {record["id"]: record for record in map(json.loads, STORE_FILE.read_text(encoding="utf-8").splitlines())}
 NEW_PAGE = json.loads((RESOURCES / "coverage-new-page.json").read_text(encoding="utf-8"))
 STORY_TEMPLATE = string.Template((RESOURCES / "story-article.html").read_text(encoding="utf-8"))
+# Article pages of rated outlets in German, Japanese (served as Shift_JIS) and Arabic (right to left).
+FOREIGN = json.loads((RESOURCES / "foreign-articles.json").read_text(encoding="utf-8"))
 # Another write-up of the mine story, on a site the server does not rate (for "Analyze this page").
 UNRATED_MINE_PAGE = "https://www.example.org/news/2026/10/14/nevada-lithium-mine-approved"
+# A rated outlet's page whose own script tries to work the badge.
+HOSTILE_PAGE = "https://www.infowars.com/posts/the-page-clicks-the-badge"
+HOSTILE_SCRIPT = """<script>
+  // Every 100 ms: click whatever of the newstilt badge this page can reach, by every means a page has.
+  window.attempts = [];
+  setInterval(() => {
+    const host = document.querySelector("newstilt-badge");
+    if (!host) return;
+    const root = host.shadowRoot;
+    window.attempts.push(root ? "open" : "closed");
+    const click = (node) => {
+      node.click?.();
+      node.dispatchEvent(new MouseEvent("click", {bubbles: true, composed: true, cancelable: true}));
+    };
+    if (root) {
+      const hide = root.querySelector('[data-newstilt="hide-site"]');
+      if (hide) click(hide);
+      root.querySelectorAll("button, [data-newstilt]").forEach(click);
+    }
+    click(host);
+    const under = document.elementFromPoint(innerWidth - 60, innerHeight - 40);
+    if (under) click(under);
+  }, 100);
+</script>"""
 
 NYT_ARTICLE = "https://www.nytimes.com/2026/11/24/us/politics/senate-stopgap-shutdown.html"
 UNRATED_PAGE = "https://www.example.org/news/2026/11/24/local-council-budget"
@@ -51,17 +79,27 @@ FORGED_PAGE = "https://unrated-example.test/2026/11/24/senate-stopgap-shutdown.h
 PLATFORM_PAGE = "https://someone.substack.com/p/why-the-stopgap-bill-matters"
 PATH_SCOPED_PAGE = "https://www.al.com/birmingham/2026/11/city-council-approves-budget.html"
 NOT_PATH_SCOPED_PAGE = "https://www.al.com/birminghamx/2026/11/story.html"
+# Questionable sources (issue #14), and local stations of the large broadcast groups.
+QUESTIONABLE_PAGES = {
+    "conspiracy": "https://www.infowars.com/posts/senate-passes-stopgap-bill",
+    "satire": "https://www.theonion.com/senate-passes-stopgap-bill-to-avert-shutdown-1851234567",
+    "state-propaganda": "https://www.rt.com/news/612345-us-senate-stopgap-bill/",
+}
+OWNED_PAGES = {
+    "sinclair": "https://wjla.com/news/nation-world/senate-passes-stopgap-bill-shutdown",
+    "nexstar": "https://ktla.com/news/politics/senate-passes-stopgap-bill-to-avert-shutdown/",
+}
 ROUTED_HOSTS = (
     "www.nytimes.com",
     "www.example.org",
     "unrated-example.test",
     "someone.substack.com",
     "www.al.com",
+    *(urllib.parse.urlsplit(url).hostname for url in (*QUESTIONABLE_PAGES.values(), *OWNED_PAGES.values())),
 )
 
 DEFAULT_TITLE = "newstilt"
 UNRATED_TITLE = "newstilt: no rating for this site"
-BADGE = '[data-newstilt="badge"]'
 COVERAGE_LINE = '[data-newstilt="coverage-summary"]'
 GROUPS = ("left", "center", "right", "unrated")
 
@@ -172,6 +210,33 @@ def story_page(title: str, text: str, site: str, author: str, published: str) ->
     return STORY_TEMPLATE.substitute({k: html.escape(v) for k, v in fields.items()}, paragraphs=paragraphs)
 
 
+def foreign_page(spec: dict) -> str:
+    """A news article page in another language, as its outlet would serve it (before encoding)."""
+    paragraphs = "\n".join(f"      <p>{html.escape(part)}</p>" for part in spec["paragraphs"])
+    title, site = html.escape(spec["title"]), html.escape(spec["site"])
+    return f"""<!doctype html>
+<html lang="{spec['lang']}" dir="{spec['dir']}">
+<head>
+  <meta http-equiv="Content-Type" content="text/html; charset={spec['charset']}">
+  <title>{title} | {site}</title>
+  <meta property="og:type" content="article">
+  <meta property="og:site_name" content="{site}">
+  <meta property="article:published_time" content="2026-11-24T17:42:00+00:00">
+</head>
+<body>
+  <header>{site}</header>
+  <main>
+    <article>
+      <h1>{title}</h1>
+      <p><time datetime="2026-11-24T17:42:00+00:00">{html.escape(spec['date'])}</time></p>
+{paragraphs}
+    </article>
+  </main>
+</body>
+</html>
+"""
+
+
 def page_for(url: str) -> str:
     """The HTML served at one of the story URLs (stored articles, the new write-up, the unrated copy)."""
     for record in STORED.values():
@@ -190,9 +255,10 @@ def page_for(url: str) -> str:
 # -- the browser -------------------------------------------------------------------------------------
 
 
-def _serve(body: str):
-    """A route handler answering with an HTML page."""
-    return lambda route: route.fulfill(status=200, content_type="text/html; charset=utf-8", body=body)
+def _serve(body: str, charset: str = "utf-8"):
+    """A route handler answering with an HTML page, encoded in `charset`."""
+    data = body.encode(charset)
+    return lambda route: route.fulfill(status=200, content_type=f"text/html; charset={charset}", body=data)
 
 
 @pytest.fixture(scope="module")
@@ -235,6 +301,10 @@ def browser(tmp_path_factory):
                     ),
                 )
             # Routed later, so they win over the host-wide routes above.
+            context.route(HOSTILE_PAGE, _serve(ARTICLE_HTML.replace("</body>", HOSTILE_SCRIPT + "</body>")))
+            for spec in FOREIGN.values():
+                context.route(f"https://{urllib.parse.urlsplit(spec['url']).hostname}/**",
+                              _serve(foreign_page(spec), spec["charset"]))
             for url in [*(record["url"] for record in STORED.values()), NEW_PAGE["url"], UNRATED_MINE_PAGE]:
                 context.route(lambda candidate, url=url: candidate == url, _serve(page_for(url)))
             yield context, worker
@@ -311,57 +381,58 @@ def test_badge_shows_the_servers_rating(extension, tmp_path):
     expected = api(extension["server"], "api/v1/sources/lookup", url=NYT_ARTICLE)["outlet"]
     page, tab_id = open_tab(extension)
     page.goto(NYT_ARTICLE)
-    badge = page.locator(BADGE)
-    expect(badge).to_be_visible()
+    badge = Badge(page).settled()
 
+    # The page sees a host element and nothing in it: the root is closed.
     host = page.evaluate("""() => {
         const host = document.querySelector('newstilt-badge');
-        return {count: document.querySelectorAll('newstilt-badge').length, mode: host.shadowRoot.mode,
+        return {count: document.querySelectorAll('newstilt-badge').length, shadowRoot: host.shadowRoot,
                 inLightDom: document.querySelectorAll('[data-newstilt]').length};
     }""")
-    assert host == {"count": 1, "mode": "open", "inLightDom": 0}
+    assert host == {"count": 1, "shadowRoot": None, "inLightDom": 0}
+    assert badge.root_mode() == "closed"
 
     scale = api(extension["server"], "api/v1/sources")["scale"]["bias"]
     step = scale.index(expected["bias"]["label"]) - len(scale) // 2
-    expect(page.locator('[data-newstilt="name"]')).to_have_text(expected["name"])
-    expect(page.locator('[data-newstilt="bias-label"]')).to_have_text(label_text(expected["bias"]["label"]))
-    expect(page.locator('[data-newstilt="bias-label"]')).to_have_attribute(
+    expect_badge(badge.locator('[data-newstilt="name"]')).to_have_text(expected["name"])
+    expect_badge(badge.locator('[data-newstilt="bias-label"]')).to_have_text(label_text(expected["bias"]["label"]))
+    expect_badge(badge.locator('[data-newstilt="bias-label"]')).to_have_attribute(
         "data-label", expected["bias"]["label"]
     )
-    expect(page.locator('[data-newstilt="factuality"]')).to_have_text(label_text(expected["factuality"]))
-    expect(page.locator('[data-newstilt="factuality"]')).to_have_attribute(
+    expect_badge(badge.locator('[data-newstilt="factuality"]')).to_have_text(label_text(expected["factuality"]))
+    expect_badge(badge.locator('[data-newstilt="factuality"]')).to_have_attribute(
         "data-level", expected["factuality"]
     )
-    expect(page.locator('[data-newstilt="ownership"]')).to_have_text(label_text(expected["ownership"]))
-    expect(page.locator('[data-newstilt="bias-bar"]')).to_have_attribute("data-step", str(step))
-    expect(page.locator('[data-newstilt="bias-bar"] [data-marked="true"]')).to_have_attribute(
+    expect_badge(badge.locator('[data-newstilt="ownership"]')).to_have_text(label_text(expected["ownership"]))
+    expect_badge(badge.locator('[data-newstilt="bias-bar"]')).to_have_attribute("data-step", str(step))
+    expect_badge(badge.locator('[data-newstilt="bias-bar"] [data-marked="true"]')).to_have_attribute(
         "data-cell-step", str(step)
     )
-    expect(page.locator('[data-newstilt="details"]')).to_be_hidden()
+    expect_badge(badge.locator('[data-newstilt="details"]')).to_be_hidden()
     collapsed = tmp_path / "badge-collapsed.png"
-    badge.screenshot(path=collapsed)
+    badge.screenshot(collapsed)
     page.screenshot(path=tmp_path / "page-collapsed.png")
 
-    badge.click()
-    details = page.locator('[data-newstilt="details"]')
-    expect(details).to_be_visible()
-    rows = page.locator('[data-newstilt="rater"]')
-    expect(rows).to_have_count(len(expected["raters"]))
+    badge.locator('[data-newstilt="bias-label"]').click()  # anywhere on the card opens the details
+    details = badge.locator('[data-newstilt="details"]')
+    expect_badge(details).to_be_visible()
+    rows = badge.locator('[data-newstilt="rater"]')
+    expect_badge(rows).to_have_count(len(expected["raters"]))
     assert len(expected["raters"]) >= 2
     for i, rater in enumerate(expected["raters"]):
         row = rows.nth(i)
-        expect(row.locator('[data-newstilt="rater-name"]')).to_have_text(rater["name"])
+        expect_badge(row.locator('[data-newstilt="rater-name"]')).to_have_text(rater["name"])
         bias = label_text(rater["bias"]["label"]) if rater["bias"] else "Bias not rated"
-        expect(row.locator('[data-newstilt="rater-bias"]')).to_have_text(bias)
+        expect_badge(row.locator('[data-newstilt="rater-bias"]')).to_have_text(bias)
         if rater["url"]:
-            expect(row.locator("a")).to_have_attribute("href", rater["url"])
+            expect_badge(row.locator("a")).to_have_attribute("href", rater["url"])
         else:
-            expect(row.locator("a")).to_have_count(0)
-    expect(page.locator('[data-newstilt="methodology"]')).to_have_attribute(
+            expect_badge(row.locator("a")).to_have_count(0)
+    expect_badge(badge.locator('[data-newstilt="methodology"]')).to_have_attribute(
         "href", extension["server"] + "methodology"
     )
     expanded = tmp_path / "badge-expanded.png"
-    badge.screenshot(path=expanded)
+    badge.screenshot(expanded)
     page.screenshot(path=tmp_path / "page-expanded.png")
     print(f"\nbadge screenshots: {collapsed} {expanded}")
 
@@ -369,7 +440,7 @@ def test_badge_shows_the_servers_rating(extension, tmp_path):
     assert state["text"] == {-3: "FL", -2: "L", -1: "LL", 0: "C", 1: "LR", 2: "R", 3: "FR"}[step]
     assert state["title"].startswith(f"{expected['name']}: {label_text(expected['bias']['label'])}")
 
-    page.locator('[data-newstilt="close"]').click()
+    badge.locator('[data-newstilt="close"]').click()
     assert badge_hosts(page) == 0
     page.close()
 
@@ -411,7 +482,7 @@ def test_path_scoped_outlets(extension, url):
     if expected is None:
         assert badge_hosts(page) == 0
     else:
-        expect(page.locator('[data-newstilt="name"]')).to_have_text(expected["outlet"]["name"])
+        expect_badge(Badge(page).locator('[data-newstilt="name"]')).to_have_text(expected["outlet"]["name"])
     page.close()
 
 
@@ -424,7 +495,7 @@ def test_same_document_navigation_into_a_path_scoped_outlet(extension):
     page.goto(NOT_PATH_SCOPED_PAGE)
     wait_for_lookup(extension, tab_id)
     page.evaluate("(path) => history.pushState({}, '', path)", urllib.parse.urlsplit(PATH_SCOPED_PAGE).path)
-    expect(page.locator('[data-newstilt="name"]')).to_have_text(after["outlet"]["name"])
+    expect_badge(Badge(page).locator('[data-newstilt="name"]')).to_have_text(after["outlet"]["name"])
     page.close()
 
 
@@ -468,12 +539,56 @@ def set_coverage(ext, enabled: bool) -> None:
     options.close()
 
 
-def wait_for_coverage(page) -> str:
-    """Wait until the badge's coverage line has an answer (not "looking"); returns its state."""
-    line = page.locator(COVERAGE_LINE)
-    expect(line).to_be_visible()
-    expect(line).not_to_have_attribute("data-state", "loading", timeout=30_000)
+def wait_for_coverage(badge: Badge) -> str:
+    """Wait until the badge is drawn for the last time (the server's answer has arrived: it is drawn again then,
+    so reading or photographing the first one races with its replacement); returns the coverage line's state."""
+    badge.settled()
+    line = badge.locator(COVERAGE_LINE)
+    expect_badge(line).to_be_visible()
     return line.get_attribute("data-state")
+
+
+class HeldAnalyses:
+    """Holds the worker's requests to /api/v1/analyze until released, to see the badge while it waits."""
+
+    def __init__(self, worker):
+        self.worker = worker
+
+    def __enter__(self):
+        self.worker.evaluate("""() => {
+            const real = globalThis.fetch;
+            globalThis.newstiltRealFetch = real;
+            globalThis.newstiltHeld = new Promise((resolve) => { globalThis.newstiltRelease = resolve; });
+            globalThis.fetch = async (resource, init) => {
+                if (String(resource.url ?? resource).endsWith("/api/v1/analyze")) await globalThis.newstiltHeld;
+                return real(resource, init);
+            };
+        }""")
+        return self
+
+    def release(self):
+        self.worker.evaluate("() => globalThis.newstiltRelease()")
+
+    def __exit__(self, *exc):
+        self.worker.evaluate("() => { globalThis.newstiltRelease(); globalThis.fetch = globalThis.newstiltRealFetch; }")
+
+
+def test_the_badge_says_when_it_is_drawn_for_the_last_time(extension, tmp_path):
+    """The badge is drawn again when the server's answer arrives: until then it says it is not settled, so that
+    tests (and screenshots) wait for the final one instead of catching the one about to be replaced."""
+    url = STORED["mine-fox"]["url"]
+    clear_analysis_cache(extension)
+    page, _ = open_tab(extension)
+    badge = Badge(page)
+    with HeldAnalyses(extension["worker"]) as held:
+        page.goto(url)
+        expect_badge(badge.locator(COVERAGE_LINE)).to_have_attribute("data-state", "loading")
+        expect_badge(badge.card).to_have_attribute("data-settled", "false")
+        held.release()
+        badge.settled()
+    expect_badge(badge.locator(COVERAGE_LINE)).not_to_have_attribute("data-state", "loading")
+    badge.screenshot(tmp_path / "settled.png")
+    page.close()
 
 
 def test_only_rated_article_pages_are_sent_and_only_for_analysis(extension):
@@ -485,15 +600,16 @@ def test_only_rated_article_pages_are_sent_and_only_for_analysis(extension):
     article, scoped = NYT_ARTICLE + "?spy=1", PATH_SCOPED_PAGE + "?spy=1"
     with FetchSpy(extension["worker"]) as spy:
         page, tab_id = open_tab(extension)
+        badge = Badge(page)
         for url, coverage in ((article, True), (UNRATED_PAGE, False), (home, False), (scoped, True),
                               (article, True)):
             page.goto(url)
             wait_for_lookup(extension, tab_id)
             if coverage:
-                wait_for_coverage(page)
+                wait_for_coverage(badge)
             elif url == home:
-                expect(page.locator(BADGE)).to_be_visible()
-                expect(page.locator(COVERAGE_LINE)).to_have_count(0)
+                expect_badge(badge.card).to_be_visible()
+                expect_badge(badge.locator(COVERAGE_LINE)).to_have_count(0)
         assert spy.fetches() == [analyze_url, analyze_url], "one per article page; the second visit is cached"
 
         set_coverage(extension, False)
@@ -502,8 +618,8 @@ def test_only_rated_article_pages_are_sent_and_only_for_analysis(extension):
             for url in (article, scoped):
                 page.goto(url)
                 wait_for_lookup(extension, tab_id)
-                expect(page.locator(BADGE)).to_be_visible()
-                expect(page.locator(COVERAGE_LINE)).to_have_count(0)
+                expect_badge(badge.card).to_be_visible()
+                expect_badge(badge.locator(COVERAGE_LINE)).to_have_count(0)
             table_download = "GET " + extension["server"] + "api/v1/sources"  # saving the options does that
             assert [fetch for fetch in spy.fetches() if fetch != table_download] == [analyze_url, analyze_url]
         finally:
@@ -513,9 +629,10 @@ def test_only_rated_article_pages_are_sent_and_only_for_analysis(extension):
 
 def test_hiding_a_site_and_showing_it_again(extension):
     page, tab_id = open_tab(extension)
+    badge = Badge(page)
     page.goto(NYT_ARTICLE)
-    page.locator(BADGE).click()
-    page.locator('[data-newstilt="hide-site"]').click()
+    badge.locator('[data-newstilt="toggle"]').click()
+    badge.locator('[data-newstilt="hide-site"]').click()
     expect(page.locator("newstilt-badge")).to_have_count(0)
     page.reload()
     assert wait_for_lookup(extension, tab_id)["text"], "the toolbar still shows the rating"
@@ -529,15 +646,65 @@ def test_hiding_a_site_and_showing_it_again(extension):
     expect(site).to_have_count(0)
     expect(options.locator("#hidden-empty")).to_be_visible()
     # The open article notices the change by itself.
-    expect(page.locator(BADGE)).to_be_visible()
+    expect_badge(badge.card).to_be_visible()
     options.close()
     page.close()
 
 
+def hidden_sites(ext) -> list[str]:
+    return ext["worker"].evaluate("chrome.storage.local.get('settings').then(({settings}) => settings.hiddenSites)")
+
+
+def test_a_hostile_page_cannot_work_the_badge(extension):
+    """A page's script cannot reach into the badge (the shadow root is closed), and clicks that are not the
+    reader's do nothing even on the badge's own buttons: nothing is stored, the badge stays, nothing opens."""
+    assert api(extension["server"], "api/v1/sources/lookup", url=HOSTILE_PAGE), "the hostile page's outlet is rated"
+    assert hidden_sites(extension) == []
+    context = extension["context"]
+    page, _ = open_tab(extension)
+    badge = Badge(page)
+    try:
+        page.goto(HOSTILE_PAGE)
+        badge.settled()
+        page.wait_for_function("window.attempts.length >= 10")
+        assert set(page.evaluate("window.attempts")) == {"closed"}, "the page never sees into the badge"
+
+        # A page that got hold of the badge's controls anyway (were the root open): untrusted clicks on each.
+        pages_before = len(context.pages)
+        clicked = badge.evaluate("""(root) => {
+            const buttons = [...root.querySelectorAll("button")];
+            for (const button of buttons) {
+                button.click();
+                button.dispatchEvent(new MouseEvent("click", {bubbles: true, composed: true, cancelable: true}));
+            }
+            root.querySelector('[data-newstilt="badge"]').click();
+            return buttons.map((button) => button.dataset.newstilt);
+        }""")
+        assert {"toggle", "close", "hide-site"} <= set(clicked)
+        page.wait_for_timeout(500)  # what a click would have set off (a message, a storage change) has happened
+
+        assert hidden_sites(extension) == []
+        expect_badge(badge.card).to_be_visible()
+        expect_badge(badge.card).to_have_attribute("data-expanded", "false")
+        assert page.locator(MARKS).count() == 0
+        assert len(context.pages) == pages_before, "no options page was opened"
+        page.reload()
+        expect_badge(Badge(page).card).to_be_visible()
+
+        # The reader's own click still works.
+        badge.locator('[data-newstilt="toggle"]').click()
+        expect_badge(badge.card).to_have_attribute("data-expanded", "true")
+    finally:
+        extension["worker"].evaluate("""chrome.storage.local.get('settings').then(({settings}) =>
+            chrome.storage.local.set({settings: {...settings, hiddenSites: []}}))""")
+        page.close()
+
+
 def test_badge_switch_in_the_options(extension):
     page, _ = open_tab(extension)
+    badge = Badge(page)
     page.goto(NYT_ARTICLE)
-    expect(page.locator(BADGE)).to_be_visible()
+    expect_badge(badge.card).to_be_visible()
     options = extension["context"].new_page()
     options.goto(extension["base"] + "pages/options.html")
     try:
@@ -549,7 +716,7 @@ def test_badge_switch_in_the_options(extension):
         options.check("#badge-enabled")
         options.click("#save")
         expect(options.locator("#save-status")).to_have_text("Saved; ratings downloaded.")
-    expect(page.locator(BADGE)).to_be_visible()
+    expect_badge(badge.card).to_be_visible()
     options.close()
     page.close()
 
@@ -634,39 +801,38 @@ def test_matching_agrees_with_the_server(extension):
 # -- coverage and the article's lean ------------------------------------------------------------------
 
 
-def shadow_links(page) -> list[dict]:
+def shadow_links(badge: Badge) -> list[dict]:
     """Every link in the badge's shadow root."""
-    return page.evaluate("""() => [...document.querySelector('newstilt-badge').shadowRoot.querySelectorAll('a')]
+    return badge.evaluate("""(root) => [...root.querySelectorAll('a')]
         .map((a) => ({href: a.getAttribute('href'), target: a.target, rel: a.rel, text: a.textContent}))""")
 
 
-def assert_coverage_matches(page, ext, expected: dict) -> None:
+def assert_coverage_matches(badge: Badge, ext, expected: dict) -> None:
     """The expanded badge shows the story exactly as the server's analysis has it."""
     story = expected["story"]
-    coverage = page.locator('[data-newstilt="coverage"]')
-    expect(coverage).to_have_attribute("data-story", str(story["id"]))
-    count = page.locator('[data-newstilt="source-count"]')
-    expect(count).to_have_attribute("data-count", str(story["source_count"]))
+    coverage = badge.locator('[data-newstilt="coverage"]')
+    expect_badge(coverage).to_have_attribute("data-story", str(story["id"]))
+    count = badge.locator('[data-newstilt="source-count"]')
+    expect_badge(count).to_have_attribute("data-count", str(story["source_count"]))
     sources = story["source_count"]
-    expect(count).to_have_text(f"Covered by {sources} source{'' if sources == 1 else 's'}")
+    expect_badge(count).to_have_text(f"Covered by {sources} source{'' if sources == 1 else 's'}")
     for side in ("left", "center", "right"):
-        share = page.locator(f'[data-newstilt="share"][data-group="{side}"]')
+        share = badge.locator(f'[data-newstilt="share"][data-group="{side}"]')
         part = story["distribution"][side]
-        expect(share).to_have_attribute("data-count", str(part["count"]))
-        expect(share).to_have_attribute("data-percent", str(part["percent"]).removesuffix(".0"))
-        expect(share).to_have_text(f"{side.capitalize()} {percent_text(part['percent'])}")
-    segments = page.locator('[data-newstilt="distribution"] .seg')
-    expect(segments).to_have_count(sum(1 for g in GROUPS if story["distribution"][g]["count"]))
-    blindspot = page.locator('[data-newstilt="blindspot"]')
+        expect_badge(share).to_have_attribute("data-count", str(part["count"]))
+        expect_badge(share).to_have_attribute("data-percent", str(part["percent"]).removesuffix(".0"))
+        expect_badge(share).to_have_text(f"{side.capitalize()} {percent_text(part['percent'])}")
+    segments = badge.locator('[data-newstilt="distribution"] .seg')
+    expect_badge(segments).to_have_count(sum(1 for g in GROUPS if story["distribution"][g]["count"]))
+    blindspot = badge.locator('[data-newstilt="blindspot"]')
     if story["blindspot"]["side"]:
-        expect(blindspot).to_have_attribute("data-side", story["blindspot"]["side"])
-        expect(blindspot.locator("summary")).to_have_text(
+        expect_badge(blindspot).to_have_attribute("data-side", story["blindspot"]["side"])
+        expect_badge(blindspot.locator("summary")).to_have_text(
             f"Blindspot: the {story['blindspot']['side']} is missing this story")
     else:
-        expect(blindspot).to_have_count(0)
+        expect_badge(blindspot).to_have_count(0)
 
-    shown = page.evaluate("""() => [...document.querySelector('newstilt-badge').shadowRoot
-        .querySelectorAll('[data-newstilt="group"]')].map((group) => ({
+    shown = badge.evaluate("""(root) => [...root.querySelectorAll('[data-newstilt="group"]')].map((group) => ({
             group: group.dataset.group,
             articles: [...group.querySelectorAll('[data-newstilt="article"]')].map((item) => ({
                 title: item.querySelector('[data-newstilt="headline"]').textContent,
@@ -683,10 +849,10 @@ def assert_coverage_matches(page, ext, expected: dict) -> None:
         for group in GROUPS if story["articles"][group]
     ]
     assert shown == wanted
-    expect(page.locator('[data-newstilt="full-coverage"]')).to_have_attribute(
+    expect_badge(badge.locator('[data-newstilt="full-coverage"]')).to_have_attribute(
         "href", f"{ext['server']}stories/{story['id']}")
 
-    links = shadow_links(page)
+    links = shadow_links(badge)
     assert links, "the panel has links"
     for link in links:
         assert urllib.parse.urlsplit(link["href"]).scheme in ("http", "https"), link
@@ -700,20 +866,20 @@ def test_coverage_of_a_stored_article(extension, tmp_path, record):
     assert expected["article"]["stored"] and expected["story"], "the fixture's article is stored in a story"
     assert url not in [a["url"] for side in expected["story"]["articles"].values() for a in side]
     page, _ = open_tab(extension)
+    badge = Badge(page)
     page.goto(url)
-    assert wait_for_coverage(page) == "story"
+    assert wait_for_coverage(badge) == "story"
     sources = expected["story"]["source_count"]
-    expect(page.locator('[data-newstilt="coverage-count"]')).to_have_text(f"{sources} sources")
-    badge = page.locator(BADGE)
-    badge.screenshot(path=tmp_path / f"coverage-{record}-collapsed.png")
-    page.locator('[data-newstilt="toggle"]').click()
-    assert_coverage_matches(page, extension, expected)
+    expect_badge(badge.locator('[data-newstilt="coverage-count"]')).to_have_text(f"{sources} sources")
+    badge.screenshot(tmp_path / f"coverage-{record}-collapsed.png")
+    badge.locator('[data-newstilt="toggle"]').click()
+    assert_coverage_matches(badge, extension, expected)
     if expected["story"]["blindspot"]["side"]:
-        page.locator('[data-newstilt="blindspot"] summary').click()
-        expect(page.locator('[data-newstilt="blindspot"] p')).to_have_text(
+        badge.locator('[data-newstilt="blindspot"] summary').click()
+        expect_badge(badge.locator('[data-newstilt="blindspot"] p')).to_have_text(
             expected["story"]["blindspot"]["explanation"])
     page.set_viewport_size({"width": 1100, "height": 1400})
-    badge.screenshot(path=tmp_path / f"coverage-{record}-expanded.png")
+    badge.screenshot(tmp_path / f"coverage-{record}-expanded.png")
     page.screenshot(path=tmp_path / f"coverage-{record}-page.png")
     print(f"\ncoverage screenshots in {tmp_path}")
     page.close()
@@ -727,10 +893,11 @@ def test_a_new_page_about_the_story_finds_it(extension):
     assert expected["story"] and expected["story"]["id"] == stored["id"], "the server matches it to the story"
     assert api(extension["server"], "api/v1/sources/lookup", url=NEW_PAGE["url"]), "on a rated outlet"
     page, _ = open_tab(extension)
+    badge = Badge(page)
     page.goto(NEW_PAGE["url"])
-    assert wait_for_coverage(page) == "story"
-    page.locator('[data-newstilt="toggle"]').click()
-    assert_coverage_matches(page, extension, expected)
+    assert wait_for_coverage(badge) == "story"
+    badge.locator('[data-newstilt="toggle"]').click()
+    assert_coverage_matches(badge, extension, expected)
     page.close()
 
 
@@ -739,9 +906,10 @@ def test_an_article_about_something_else_has_no_coverage(extension):
     others = [a for side in (expected["story"] or {"articles": {}})["articles"].values() for a in side]
     assert not others
     page, _ = open_tab(extension)
+    badge = Badge(page)
     page.goto(NYT_ARTICLE)
-    assert wait_for_coverage(page) == "none"
-    expect(page.locator(COVERAGE_LINE)).to_have_text("No other coverage found yet")
+    assert wait_for_coverage(badge) == "none"
+    expect_badge(badge.locator(COVERAGE_LINE)).to_have_text("No other coverage found yet")
     page.close()
 
 
@@ -755,13 +923,14 @@ def test_an_unreachable_server_is_said_plainly(extension):
     worker.evaluate("(settings) => chrome.storage.local.set({settings})", {**settings, "serverUrl": dead})
     try:
         page, _ = open_tab(extension)
+        badge = Badge(page)
         page.goto(STORED["mine-guardian"]["url"])
-        assert wait_for_coverage(page) == "error"
-        line = page.locator(COVERAGE_LINE)
-        expect(line).to_have_attribute("data-kind", "unreachable")
-        expect(line.locator('[data-newstilt="coverage-message"]')).to_have_text(
+        assert wait_for_coverage(badge) == "error"
+        line = badge.locator(COVERAGE_LINE)
+        expect_badge(line).to_have_attribute("data-kind", "unreachable")
+        expect_badge(line.locator('[data-newstilt="coverage-message"]')).to_have_text(
             f"Can't reach your newstilt server at {dead}.")
-        expect(page.locator('[data-newstilt="name"]')).to_have_text("The Guardian")
+        expect_badge(badge.locator('[data-newstilt="name"]')).to_have_text("The Guardian")
         with extension["context"].expect_page() as opened:
             line.locator('[data-newstilt="open-settings"]').click()
         options = opened.value
@@ -773,6 +942,113 @@ def test_an_unreachable_server_is_said_plainly(extension):
         worker.evaluate("(settings) => chrome.storage.local.set({settings})", settings)
 
 
+FLAG_WORDS = {"conspiracy": "conspiracy", "pseudoscience": "pseudoscience", "propaganda": "propaganda",
+              "failed-fact-checks": "failed fact checks"}
+
+
+def warning_words(flags: list[str]) -> str:
+    """What the badge says about a questionable source (lib/format.js questionableView), for the known flags."""
+    if flags == ["satire"]:
+        return "Satire: this site's stories are made up, not news"
+    reasons = [FLAG_WORDS[flag] for flag in FLAG_WORDS if flag in flags]
+    return "Questionable source: " + ", ".join(reasons) + ("; also satire" if "satire" in flags else "")
+
+
+@pytest.mark.parametrize("kind", QUESTIONABLE_PAGES)
+def test_a_questionable_source_is_flagged_in_the_collapsed_badge(extension, tmp_path, kind):
+    url = QUESTIONABLE_PAGES[kind]
+    outlet = api(extension["server"], "api/v1/sources/lookup", url=url)["outlet"]
+    assert outlet["questionable"] is True and outlet["flags"]
+    page, tab_id = open_tab(extension)
+    badge = Badge(page)
+    page.goto(url)
+    badge.settled()
+    expect_badge(badge.locator('[data-newstilt="details"]')).to_be_hidden()
+    flag = badge.locator('[data-newstilt="questionable"]')
+    expect_badge(flag).to_be_visible()
+    expect_badge(flag).to_have_attribute("data-kind", "satire" if outlet["flags"] == ["satire"] else "questionable")
+    expect_badge(flag).to_have_attribute("role", "note")
+    expect_badge(flag.locator('[data-newstilt="questionable-text"]')).to_have_text(warning_words(outlet["flags"]))
+    expect_badge(badge.card).to_have_attribute("aria-describedby", "newstilt-flag")
+    assert badge.evaluate("(root) => root.querySelector('[data-newstilt=\"badge\"] > .summary').firstElementChild"
+                          ".dataset.section") == "questionable", "the warning comes first"
+    expect_badge(badge.locator('[data-newstilt="owner"]')).to_have_text(outlet["owner"])
+    assert warning_words(outlet["flags"]) in wait_for_lookup(extension, tab_id)["title"]
+    badge.screenshot(tmp_path / f"questionable-{kind}.png")
+    print(f"\nquestionable-source screenshot: {tmp_path / f'questionable-{kind}.png'}")
+    page.close()
+
+
+@pytest.mark.parametrize("group", OWNED_PAGES)
+def test_the_owner_is_named_beside_the_ownership(extension, tmp_path, group):
+    url = OWNED_PAGES[group]
+    outlet = api(extension["server"], "api/v1/sources/lookup", url=url)["outlet"]
+    assert group in outlet["owner"].lower() and not outlet["questionable"]
+    page, _ = open_tab(extension)
+    badge = Badge(page)
+    page.goto(url)
+    badge.settled()
+    expect_badge(badge.locator('[data-newstilt="ownership"]')).to_have_text(label_text(outlet["ownership"]))
+    owner = badge.locator('[data-newstilt="owner"]')
+    expect_badge(owner).to_be_visible()
+    expect_badge(owner).to_have_text(outlet["owner"])
+    expect_badge(badge.locator('[data-newstilt="questionable"]')).to_have_count(0)
+    # Screen readers hear "Corporation, owned by Sinclair Broadcast Group".
+    spoken = badge.evaluate("(root) => root.querySelector('dd.ownership').textContent")
+    assert spoken == f"{label_text(outlet['ownership'])}, owned by {outlet['owner']}"
+    badge.screenshot(tmp_path / f"owner-{group}-collapsed.png")
+    badge.locator('[data-newstilt="toggle"]').click()
+    badge.screenshot(tmp_path / f"owner-{group}-expanded.png")
+    print(f"\nowner screenshots in {tmp_path}")
+    page.close()
+
+
+@pytest.mark.parametrize("language", FOREIGN)
+def test_the_badge_works_whatever_the_pages_language(extension, tmp_path, language):
+    """An article page of a rated outlet in German, Japanese (in Shift_JIS) or Arabic (right to left): the badge
+    shows, the page goes to the server as the reader sees it, and the badge still speaks English, left to right."""
+    spec = FOREIGN[language]
+    outlet = api(extension["server"], "api/v1/sources/lookup", url=spec["url"])["outlet"]
+    assert outlet["language"] == language
+    expected = analyze(extension["server"], spec["url"], foreign_page(spec))
+    assert expected["article"]["title"] == spec["title"] and expected["article"]["text_length"] > 0
+    page, _ = open_tab(extension)
+    badge = Badge(page)
+    page.goto(spec["url"])
+    assert page.evaluate("[document.documentElement.lang, document.characterSet, document.dir]") == [
+        language, "Shift_JIS" if spec["charset"] == "Shift_JIS" else "UTF-8", spec["dir"]]
+    assert wait_for_coverage(badge) in ("story", "none")
+    expect_badge(badge.locator('[data-newstilt="name"]')).to_have_text(outlet["name"])
+    expect_badge(badge.locator('[data-newstilt="owner"]')).to_have_text(outlet["owner"])
+
+    # What the server was sent and answered: the page's own words, not mojibake.
+    key = "a:" + page.evaluate("location.href")
+    cached = extension["worker"].evaluate("(key) => chrome.storage.session.get(key).then((items) => items[key])", key)
+    assert cached["analysis"]["article"]["title"] == spec["title"]
+    assert cached["analysis"]["article"]["textLength"] == expected["article"]["text_length"]
+
+    # The badge is English, left to right, on a page that is neither.
+    card = badge.evaluate("""(root) => {
+        const card = root.querySelector('[data-newstilt="badge"]');
+        const name = root.querySelector('[data-newstilt="name"]');
+        return {english: card.matches(':lang(en)'), direction: getComputedStyle(card).direction,
+                nameDirection: name.getAttribute('dir'), cardRight: card.getBoundingClientRect().right};
+    }""")
+    assert card == {"english": True, "direction": "ltr", "nameDirection": "auto",
+                    "cardRight": page.viewport_size["width"] - 16}
+
+    # The model reads English only: the server says why it gave no lean, and the badge passes that on.
+    lean = expected["lean"]
+    if lean and lean.get("model") is not None and lean.get("label") is None:
+        expect_badge(badge.locator('[data-newstilt="lean"]')).to_have_count(0)
+        badge.locator('[data-newstilt="toggle"]').click()
+        expect_badge(badge.locator('[data-newstilt="lean-reason"]')).to_have_text(lean["message"])
+    badge.screenshot(tmp_path / f"language-{language}.png")
+    page.screenshot(path=tmp_path / f"language-{language}-page.png")
+    print(f"\nlanguage screenshots in {tmp_path}")
+    page.close()
+
+
 def lean_words(label: str, score: float | None) -> str:
     """The badge's words for an article's lean (lib/analysis.js leanWords)."""
     if label == "center":
@@ -781,43 +1057,80 @@ def lean_words(label: str, score: float | None) -> str:
     return label.capitalize() if strong else f"Lean {label.capitalize()}"
 
 
-def test_the_articles_own_lean(extension, tmp_path):
-    url = STORED["mine-breitbart"]["url"]
-    lean = analyze(extension["server"], url)["lean"]
-    page, _ = open_tab(extension)
-    page.goto(url)
-    wait_for_coverage(page)
-    page.locator('[data-newstilt="toggle"]').click()
-    details = page.locator('[data-newstilt="lean-details"]')
-    if not lean or lean.get("model") is None:
-        expect(page.locator('[data-newstilt="lean"]')).to_have_count(0)
-        if lean:
-            expect(details.locator('[data-newstilt="lean-none"]')).to_have_text(
-                "No article model installed on your server")
-        page.close()
-        return
-    line = page.locator('[data-newstilt="lean"]')
+RESEMBLES = {"left": "left-leaning outlets", "center": "center outlets", "right": "right-leaning outlets"}
+
+
+def lean_line(lean: dict | None) -> tuple[str, str] | None:
+    """The state and text of the collapsed badge's line about the article, for the server's `lean`
+    (lib/analysis.js leanView): the article's lean only when labelled and presented as the article's."""
+    model = lean.get("model") if lean else None
+    if model is None:
+        return None
     if lean.get("label") is None:
-        expect(line).to_have_count(0)
-        expect(details).to_have_attribute("data-state", "unscored")
-        page.close()
-        return
+        uncertain = lean.get("reason") == "uncertain" or (lean.get("reason") is None and lean.get("probabilities"))
+        return ("uncertain", "This article: not enough evidence") if uncertain else None
+    if not isinstance(model, dict) or model.get("presentation") != "article_lean":
+        return "resemblance", f"Wording resembles {RESEMBLES[lean['label']]}"
     text = f"This article: {lean_words(lean['label'], lean.get('score'))}"
     if lean.get("confidence") is not None:
         text += f" \u00b7 {math.floor(lean['confidence'] * 100 + 0.5)}% confident"
-    expect(line).to_have_text(text)
-    expect(line).to_have_attribute("data-label", lean["label"])
+    return "scored", text
+
+
+def test_the_articles_own_lean(extension, tmp_path):
+    """The article's lean as the server's scorer gives it: "This article: Lean Right" only when it has a label
+    and says it may be shown as the article's; else a hint about the wording, or "not enough evidence"."""
+    url = STORED["mine-breitbart"]["url"]
+    lean = analyze(extension["server"], url)["lean"]
+    page, _ = open_tab(extension)
+    badge = Badge(page)
+    page.goto(url)
+    wait_for_coverage(badge)
+    line = badge.locator('[data-newstilt="lean"]')
+    details = badge.locator('[data-newstilt="lean-details"]')
+    expected = lean_line(lean)
+    if expected is None:
+        expect_badge(line).to_have_count(0)
+        badge.locator('[data-newstilt="toggle"]').click()
+        if lean and lean.get("model") is None:
+            expect_badge(details.locator('[data-newstilt="lean-none"]')).to_have_text(
+                "No article model installed on your server")
+        elif lean:
+            expect_badge(details).to_have_attribute("data-state", "unscored")
+        page.close()
+        return
+    state, text = expected
+    expect_badge(line).to_have_text(text)
+    expect_badge(line).to_have_attribute("data-state", state)
+    expect_badge(line).to_have_attribute("data-label", lean["label"] or "")
+    summary = badge.evaluate("(root) => root.querySelector('.summary').textContent")
+    if state != "scored":
+        assert not re.search(r"This article: (Lean |Far )?(Left|Center|Right)", summary), summary
+    badge.screenshot(tmp_path / "lean-collapsed.png")
+
+    badge.locator('[data-newstilt="toggle"]').click()
+    expect_badge(details).to_have_attribute("data-state", state)
+    odds = badge.locator('[data-newstilt="lean-odds"]')
+    if state == "scored":
+        expect_badge(odds).to_contain_text("Model's odds: ")
+    else:
+        expect_badge(details.locator("h2")).to_have_text(
+            "This article's wording" if state == "resemblance" else "This article's lean")
+        expect_badge(details.locator('[data-newstilt="lean-meter"]')).to_have_count(0)
+        if lean.get("probabilities"):
+            expect_badge(odds).to_contain_text("How much its wording resembles each side's outlets: ")
     warnings = [lean["warning"]] if lean.get("warning") else lean.get("warnings") or []
     if warnings:
         shown = details.locator('[data-newstilt="lean-warning"]').text_content().lower()
         for warning in warnings:
             assert warning.split(": ", 1)[-1].lower() in shown, (warning, shown)
     else:
-        expect(details.locator('[data-newstilt="lean-warning"]')).to_have_count(0)
-    terms = page.locator('[data-newstilt="lean-details"] .term')
-    expect(terms).to_have_text([item["term"] for item in lean["explanation"][:10]])
+        expect_badge(details.locator('[data-newstilt="lean-warning"]')).to_have_count(0)
+    terms = badge.locator('[data-newstilt="lean-details"] .term')
+    expect_badge(terms).to_have_text([item["term"] for item in lean["explanation"][:10]])
     page.set_viewport_size({"width": 1100, "height": 1400})
-    page.locator(BADGE).screenshot(path=tmp_path / "lean-expanded.png")
+    badge.screenshot(tmp_path / "lean-expanded.png")
+    print(f"\nlean screenshots in {tmp_path} ({state})")
     page.close()
 
 
@@ -833,8 +1146,9 @@ def test_highlighting_phrases_leaves_the_page_as_it_was(extension, tmp_path):
     page exactly (same text, same nodes). Then the badge's own button, when the server has a model."""
     url = STORED["mine-guardian"]["url"]
     page, _ = open_tab(extension)
+    badge = Badge(page)
     page.goto(url)
-    wait_for_coverage(page)
+    wait_for_coverage(badge)
     before = page.evaluate(f"() => [{INNER_TEXT}, {BODY_HTML}, ({TEXT_NODES})()]")
 
     # The highlighter itself, loaded into the page's own world, with terms known to be in the text.
@@ -856,21 +1170,21 @@ def test_highlighting_phrases_leaves_the_page_as_it_was(extension, tmp_path):
 
     lean = analyze(extension["server"], url)["lean"]
     if not lean or lean.get("model") is None or not lean.get("explanation"):
-        expect(page.locator('[data-newstilt="highlight"]')).to_have_count(0)
+        expect_badge(badge.locator('[data-newstilt="highlight"]')).to_have_count(0)
         page.close()
         return
-    page.locator('[data-newstilt="toggle"]').click()
-    button = page.locator('[data-newstilt="highlight"]')
-    expect(button).to_have_text("Highlight phrases")
+    badge.locator('[data-newstilt="toggle"]').click()
+    button = badge.locator('[data-newstilt="highlight"]')
+    expect_badge(button).to_have_text("Highlight phrases")
     button.click()
-    expect(button).to_have_text("Remove highlights")
-    count = int(page.locator('[data-newstilt="highlight-count"]').get_attribute("data-count"))
+    expect_badge(button).to_have_text("Remove highlights")
+    count = int(badge.locator('[data-newstilt="highlight-count"]').get_attribute("data-count"))
     assert count == marks.count() <= 200
     # caret="initial": hiding the caret would leave a style="" on the page's input.
     page.screenshot(path=tmp_path / "highlighted-page.png", caret="initial")
     assert page.evaluate(INNER_TEXT) == before[0]
     button.click()
-    expect(button).to_have_text("Highlight phrases")
+    expect_badge(button).to_have_text("Highlight phrases")
     assert marks.count() == 0
     assert page.evaluate(f"() => [{INNER_TEXT}, {BODY_HTML}, ({TEXT_NODES})()]") == before
     page.close()
@@ -883,24 +1197,27 @@ def test_analyze_this_page_from_the_popup(extension, tmp_path):
     expected = analyze(extension["server"], UNRATED_MINE_PAGE, page_for(UNRATED_MINE_PAGE))
     assert expected["outlet"] is None and expected["story"]
     page, tab_id = open_tab(extension)
+    badge = Badge(page)
     page.goto(UNRATED_MINE_PAGE)
     assert wait_for_lookup(extension, tab_id)["title"] == UNRATED_TITLE
     assert badge_hosts(page) == 0
 
     popup = extension["context"].new_page()
+    shown = Badge(popup)
     popup.goto(extension["base"] + f"pages/popup.html?tab={tab_id}")
     expect(popup.locator("#outlet-empty")).to_have_text("newstilt has no rating for example.org.")
     popup.click("#analyze")
-    expect(popup.locator('[data-newstilt="coverage"]')).to_have_attribute("data-story", str(expected["story"]["id"]))
-    expect(popup.locator('[data-newstilt="name"]')).to_have_text("example.org")
-    expect(popup.locator('[data-newstilt="unrated"]')).to_be_visible()
+    expect_badge(shown.locator('[data-newstilt="coverage"]')).to_have_attribute("data-story",
+                                                                               str(expected["story"]["id"]))
+    expect_badge(shown.locator('[data-newstilt="name"]')).to_have_text("example.org")
+    expect_badge(shown.locator('[data-newstilt="unrated"]')).to_be_visible()
     popup.screenshot(path=tmp_path / "popup-analyzed.png", full_page=True)
     popup.close()
 
-    expect(page.locator(BADGE)).to_be_visible()
-    assert wait_for_coverage(page) == "story"
-    page.locator('[data-newstilt="toggle"]').click()
-    assert_coverage_matches(page, extension, expected)
+    expect_badge(badge.card).to_be_visible()
+    assert wait_for_coverage(badge) == "story"
+    badge.locator('[data-newstilt="toggle"]').click()
+    assert_coverage_matches(badge, extension, expected)
     page.close()
 
 
@@ -909,12 +1226,14 @@ def test_popup_shows_the_coverage_of_the_current_tab(extension):
     expected = analyze(extension["server"], url)
     page, tab_id = open_tab(extension)
     page.goto(url)
-    wait_for_coverage(page)
+    wait_for_coverage(Badge(page))
     popup = extension["context"].new_page()
+    shown = Badge(popup)
     popup.goto(extension["base"] + f"pages/popup.html?tab={tab_id}")
-    expect(popup.locator('[data-newstilt="coverage"]')).to_have_attribute("data-story", str(expected["story"]["id"]))
+    expect_badge(shown.locator('[data-newstilt="coverage"]')).to_have_attribute("data-story",
+                                                                               str(expected["story"]["id"]))
     sources = expected["story"]["source_count"]
-    expect(popup.locator('[data-newstilt="coverage-count"]')).to_have_text(f"{sources} sources")
-    expect(popup.locator('[data-newstilt="name"]')).to_have_text(expected["outlet"]["outlet"]["name"])
+    expect_badge(shown.locator('[data-newstilt="coverage-count"]')).to_have_text(f"{sources} sources")
+    expect_badge(shown.locator('[data-newstilt="name"]')).to_have_text(expected["outlet"]["outlet"]["name"])
     popup.close()
     page.close()
