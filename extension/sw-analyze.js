@@ -8,7 +8,7 @@
 //   a:<url>        {serverUrl, at, analysis, truncated}, the checked, trimmed answer (lib/analysis.js)
 //   analysisIndex  {<key>: at} for every cached answer, to drop old ones without reading the whole area
 import { ext } from "./lib/ext.js";
-import { parseAnalysis } from "./lib/analysis.js";
+import { admitAutomatic, parseAnalysis } from "./lib/analysis.js";
 import { serverErrorDetail } from "./sw-table.js";
 
 const ANALYZE_TIMEOUT_MS = 30_000;
@@ -61,6 +61,20 @@ export function cacheAnalysis(href, serverUrl, analysis, truncated) {
     }
     if (dropped.length) await area.remove(dropped);
   });
+}
+
+/**
+ * Whether tab `tabId` may send one more automatic analysis now (lib/analysis.js admitAutomatic); its recent
+ * ones are kept in the session area under `auto:<tabId>`.
+ */
+export async function admitAutomaticAnalysis(tabId, now = Date.now()) {
+  if (!Number.isInteger(tabId)) return true;
+  const key = `auto:${tabId}`;
+  const area = cacheArea();
+  const { [key]: recent } = await area.get(key);
+  const result = admitAutomatic(recent, now);
+  await area.set({ [key]: result.recent });
+  return result.admit;
 }
 
 /**

@@ -7,7 +7,7 @@ import { ext } from "./lib/ext.js";
 import { capHtml, looksLikeArticle, pageView } from "./lib/analysis.js";
 import { MSG } from "./lib/messages.js";
 import { normalizeServerUrl, serverPermissionPattern, siteOf } from "./lib/settings.js";
-import { cacheAnalysis, cachedAnalysis, requestAnalysis } from "./sw-analyze.js";
+import { admitAutomaticAnalysis, cacheAnalysis, cachedAnalysis, requestAnalysis } from "./sw-analyze.js";
 import { describePage } from "./sw-lookup.js";
 import { getSettings, getState, putSettings } from "./sw-store.js";
 import { checkServer, refreshTable } from "./sw-table.js";
@@ -70,6 +70,9 @@ async function analyzePage(message, sender) {
   const options = { serverUrl: page.serverUrl, site: page.site };
   const cached = await cachedAnalysis(url, page.serverUrl);
   if (cached) return { view: pageView(page.view, cached, { ...options, truncated: cached.truncated }) };
+  if (message.requested !== true && !(await admitAutomaticAnalysis(sender.tab?.id))) {
+    return { view: pageView(page.view, { error: { kind: "paused", status: null, message: "" } }, options) };
+  }
   // The content script caps the HTML already; a larger one (from an old content script) is cut here.
   const { html, truncated } = capHtml(message.html);
   const result = await requestAnalysis(page.serverUrl, { url, html, title: message.title });

@@ -373,9 +373,25 @@ export function leanView(lean) {
   };
 }
 
+/** Automatic analyses (not asked for by the reader) a tab may send per window: a page that rewrites its address
+ * again and again (history.pushState) must not turn into a stream of its HTML to the reader's server. */
+export const AUTO_ANALYSIS_LIMIT = 6;
+export const AUTO_ANALYSIS_WINDOW_MS = 60_000;
+
+/**
+ * Whether one more automatic analysis fits among a tab's recent ones (timestamps, ms). Returns the answer and
+ * the timestamps to keep (the new one included when admitted).
+ */
+export function admitAutomatic(recent, now = Date.now()) {
+  const kept = (Array.isArray(recent) ? recent : [])
+    .filter((at) => typeof at === "number" && at <= now && now - at < AUTO_ANALYSIS_WINDOW_MS);
+  if (kept.length >= AUTO_ANALYSIS_LIMIT) return { admit: false, recent: kept };
+  return { admit: true, recent: [...kept, now] };
+}
+
 /**
  * What an analysis that failed looks like in the coverage section. `error` is the worker's
- * `{kind, status, message}`; `kind` is unreachable, timeout, too-large, rejected, server or invalid.
+ * `{kind, status, message}`; `kind` is unreachable, timeout, too-large, rejected, server, invalid or paused.
  */
 export function coverageErrorView(error, { serverUrl } = {}) {
   const server = serverUrl ?? "your server";
@@ -395,6 +411,10 @@ export function coverageErrorView(error, { serverUrl } = {}) {
     case "invalid":
       return { state: "error", kind: "invalid", text: "Your newstilt server's answer was not an analysis.",
         settings: true };
+    case "paused":
+      return { state: "error", kind: "paused",
+        text: "Coverage paused: this page changed its address many times in a minute. " +
+          "Use \u201cAnalyze this page\u201d in the toolbar to ask again.", settings: false };
     default: {
       const status = Number.isInteger(error?.status) ? ` (${error.status})` : "";
       return { state: "error", kind: "server",

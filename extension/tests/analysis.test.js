@@ -2,6 +2,9 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 
 import {
+  AUTO_ANALYSIS_LIMIT,
+  AUTO_ANALYSIS_WINDOW_MS,
+  admitAutomatic,
   MAX_HTML_BYTES,
   capHtml,
   coverageErrorView,
@@ -380,5 +383,32 @@ describe("capHtml", () => {
     assert.equal(MAX_HTML_BYTES, 4 * 1024 * 1024);
     const big = "a".repeat(MAX_HTML_BYTES + 10);
     assert.equal(capHtml(big).html.length, MAX_HTML_BYTES);
+  });
+});
+
+describe("admitAutomatic", () => {
+  test("a page rewriting its address in a loop is paused after the limit, then let through again", () => {
+    let recent = [];
+    const start = 1_000_000;
+    for (let i = 0; i < AUTO_ANALYSIS_LIMIT; i++) {
+      const result = admitAutomatic(recent, start + i);
+      assert.equal(result.admit, true);
+      recent = result.recent;
+    }
+    const refused = admitAutomatic(recent, start + 100);
+    assert.equal(refused.admit, false);
+    assert.equal(refused.recent.length, AUTO_ANALYSIS_LIMIT);
+    assert.equal(admitAutomatic(refused.recent, start + AUTO_ANALYSIS_WINDOW_MS + 10).admit, true);
+  });
+
+  test("ignores junk in the stored history", () => {
+    assert.deepEqual(admitAutomatic(["x", null, -5, 9e15], 1000), { admit: true, recent: [-5, 1000] });
+    assert.equal(admitAutomatic(undefined, 5).admit, true);
+  });
+
+  test("the paused state is worded for the reader", () => {
+    const view = coverageErrorView({ kind: "paused", status: null, message: "" });
+    assert.equal(view.kind, "paused");
+    assert.match(view.text, /Analyze this page/);
   });
 });
