@@ -10,6 +10,7 @@ import logging
 
 import sqlalchemy as sa
 
+from .api_types import iso_datetime
 from .articles import NewArticle, add_article
 from .coverage import story_payload
 from .errors import ExtractionError, NewstiltError, NotFoundError
@@ -92,4 +93,4 @@ def _store_analyzed(nt, url: str, extracted, outlet: str | None) -> None:
 
 
 def _iso(value):
-    return value.isoformat() if value else None
+    return iso_datetime(value)
