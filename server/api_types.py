@@ -27,6 +27,8 @@ from .scale import BIAS_LABELS, FACTUALITY_LEVELS, OWNERSHIP_CATEGORIES
 MAX_ID = 2**63 - 1
 #: The longest URL accepted (query parameter or body).
 MAX_URL = 2048
+#: What a URL the API accepts starts with (the rest is checked by the URL parser).
+URL_PATTERN = "^[Hh][Tt][Tt][Pp][Ss]?://"
 #: The longest title accepted in a body.
 MAX_TITLE = 4096
 #: RFC 3339 date-time with a UTC offset, as ``datetime.isoformat()`` writes an aware datetime (or ``Z``).
@@ -341,7 +343,7 @@ class Analysis(TypedDict):
 class AnalyzeRequest(TypedDict):
     __open__ = True  # a newer extension may send more; unknown keys are ignored
 
-    url: Annotated[str, Schema(maxLength=MAX_URL), IsURL()]
+    url: Annotated[str, Schema(maxLength=MAX_URL, pattern=URL_PATTERN), IsURL()]
     html: NotRequired[Annotated[str | None, Schema(description="The page's HTML; extracted, never stored "
                                                                 "unless the server is set to")]]
     title: NotRequired[Annotated[str | None, Schema(maxLength=MAX_TITLE)]]

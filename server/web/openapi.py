@@ -98,7 +98,9 @@ def _operations(schema_of) -> dict:
         "/methodology": {"get": {"summary": "How the ratings are chosen and combined", "responses": {"200": html}}},
         "/stories/{story_id}": {"get": {
             "summary": "A story's full coverage as a page", "parameters": [story_id],
-            "responses": {"200": html, **errors("400", "404")}}},
+            "responses": {"200": html, "400": {**html, "description": "Not a story id"},
+                          "404": {"description": "No such story (JSON), or not a story path at all (a page)",
+                                  "content": {**errors("404")["404"]["content"], **html["content"]}}}}},
     }
 
 

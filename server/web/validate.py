@@ -117,21 +117,26 @@ def choice(name: str, choices: tuple[str, ...], *, description: str = "") -> Que
     return Query(name, {"enum": list(choices)}, parse, description)
 
 
+#: A date, or a date and time with an optional offset (naive times are UTC): what ``date_time`` accepts.
+DATE_OR_TIME = r"^\d{4}-\d\d-\d\d([Tt ]\d\d:\d\d(:\d\d(\.\d{1,6})?)?([Zz]|[+-]\d\d:\d\d)?)?$"
+
+
 def date_time(name: str, *, description: str = "") -> Query:
     """An ISO 8601 date or date-time; naive values are taken as UTC. Returned as an aware UTC datetime."""
+    pattern = re.compile(DATE_OR_TIME)
 
-    def parse(raw: str) -> datetime | None:
-        if not raw:
-            return None
+    def parse(raw: str) -> datetime:
         try:
-            parsed = datetime.fromisoformat(raw.replace("Z", "+00:00")) if len(raw) <= 40 else None
-            if parsed is None:
+            if not pattern.match(raw):
                 raise ValueError(raw)
+            parsed = datetime.fromisoformat(raw.upper().replace("Z", "+00:00"))
             return (parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)).astimezone(UTC)
         except (ValueError, OverflowError):
-            raise BadRequestError(f"'{name}' must be an ISO 8601 date or time, not {raw[:60]!r}") from None
+            raise BadRequestError(f"'{name}' must be an ISO 8601 date or date-time, not {raw[:60]!r}") from None
 
-    return Query(name, {"type": "string", "format": "date-time"}, parse, description)
+    schema = {"type": "string", "pattern": DATE_OR_TIME,
+              "description": "A date (2024-03-12) or a date-time (2024-03-12T09:00:00Z); without an offset, UTC"}
+    return Query(name, schema, parse, description)
 
 
 def url(name: str, *, description: str = "") -> Query:
@@ -142,8 +147,8 @@ def url(name: str, *, description: str = "") -> Query:
             raise InvalidURLError(f"the URL is longer than {api_types.MAX_URL} characters")
         return raw
 
-    return Query(name, {"type": "string", "minLength": 1, "maxLength": api_types.MAX_URL}, parse, description,
-                 required=True, error=InvalidURLError)
+    schema = {"type": "string", "minLength": 1, "maxLength": api_types.MAX_URL, "pattern": api_types.URL_PATTERN}
+    return Query(name, schema, parse, description, required=True, error=InvalidURLError)
 
 
 # -- JSON bodies ---------------------------------------------------------------------------------------------
