@@ -12,7 +12,7 @@ reverse proxy's ``X-Forwarded-*`` headers (trusted only when a setting says a pr
 """
 from __future__ import annotations
 
-from flask import Flask, Response, request
+from flask import Flask, request
 from werkzeug.exceptions import BadRequest
 from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -25,12 +25,31 @@ PAGE_CSP = ("default-src 'self'; script-src 'none'; style-src 'self' 'unsafe-inl
 #: The policy of everything else (JSON): a document that loads nothing and is never framed.
 API_CSP = "default-src 'none'; frame-ancestors 'none'"
 
-HEADERS = {
-    "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "no-referrer",
-    "X-Frame-Options": "DENY",
-    "Cross-Origin-Opener-Policy": "same-origin",
-}
+HEADERS = (
+    ("X-Content-Type-Options", "nosniff"),
+    ("Referrer-Policy", "no-referrer"),
+    ("X-Frame-Options", "DENY"),
+    ("Cross-Origin-Opener-Policy", "same-origin"),
+)
+
+
+class SecurityHeaders:
+    """WSGI middleware adding the security headers to every response, error pages included (a header the app
+    set already is kept). Done on the WSGI header list, where it costs a few microseconds a request."""
+
+    def __init__(self, app):
+        self.app = app
+
+    def __call__(self, environ, start_response):
+        def start(status, headers, exc_info=None):
+            present = {name.lower() for name, _ in headers}
+            html = any(name.lower() == "content-type" and value.startswith("text/html") for name, value in headers)
+            headers.extend((name, value) for name, value in HEADERS if name.lower() not in present)
+            if "content-security-policy" not in present:
+                headers.append(("Content-Security-Policy", PAGE_CSP if html else API_CSP))
+            return start_response(status, headers, exc_info) if exc_info else start_response(status, headers)
+
+        return self.app(environ, start)
 
 
 def host_name(host: str) -> str:
@@ -46,6 +65,7 @@ def register(app: Flask, settings: Settings) -> None:
     allowed = settings.hosts
     any_host = "*" in allowed
 
+    app.wsgi_app = SecurityHeaders(app.wsgi_app)
     if settings.trusted_proxies:
         n = settings.trusted_proxies
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n, x_port=n)
@@ -55,11 +75,3 @@ def register(app: Flask, settings: Settings) -> None:
         if not any_host and host_name(request.host) not in allowed:
             raise BadRequest("this server does not answer to that host name; add it to NEWSTILT_ALLOWED_HOSTS "
                              "if it is the server's own name")
-
-    @app.after_request
-    def security_headers(response: Response) -> Response:
-        headers = response.headers
-        for name, value in HEADERS.items():
-            headers.setdefault(name, value)
-        headers.setdefault("Content-Security-Policy", PAGE_CSP if response.mimetype == "text/html" else API_CSP)
-        return response
