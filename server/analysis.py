@@ -12,7 +12,6 @@ import sqlalchemy as sa
 
 from .api_types import iso_datetime
 from .articles import NewArticle, add_article
-from .coverage import story_payload
 from .errors import ExtractionError, NewstiltError, NotFoundError
 from .extract import extract_article
 from .storage import articles
@@ -51,8 +50,7 @@ def analyze(nt, url, *, html: str | None = None, title: str | None = None) -> di
             result["article"] = {"id": stored.id, "title": stored.title, "published": _iso(stored.published),
                                  "text_length": len(stored.text), "stored": True}
             if stored.story_id is not None:
-                result["story"] = story_payload(conn, stored.story_id, index, nt.blindspot_rule,
-                                                exclude_url=stored.url)
+                result["story"] = nt.story_payload(conn, stored.story_id, exclude_url=stored.url)
                 result["story"]["includes_this_page"] = True
                 result["match"] = {"score": stored.match_score, "stored": True}
             text, headline = stored.text, stored.title
@@ -63,7 +61,7 @@ def analyze(nt, url, *, html: str | None = None, title: str | None = None) -> di
                                  "text_length": len(text), "stored": False}
             assignment = nt.clusterer.match(conn, headline, text, extracted.published)
             if assignment is not None:
-                result["story"] = story_payload(conn, assignment.story_id, index, nt.blindspot_rule)
+                result["story"] = nt.story_payload(conn, assignment.story_id)
                 result["story"]["includes_this_page"] = False
                 result["match"] = {"score": round(assignment.score, 4), "shared_terms": list(assignment.shared_terms),
                                    "time_gap_hours": assignment.time_gap_hours, "stored": False}

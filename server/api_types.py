@@ -16,6 +16,7 @@ How a class becomes a JSON Schema (``json_schema``):
 This module is plain Python: the domain code may import it to annotate what it returns. (No ``from __future__
 import annotations`` here: ``NotRequired`` inside string annotations is not seen by Python 3.11.)
 """
+import functools
 import types
 import typing
 from datetime import UTC
@@ -362,6 +363,7 @@ def is_typed_dict(tp) -> bool:
     return isinstance(tp, type) and issubclass(tp, dict) and hasattr(tp, "__required_keys__")
 
 
+@functools.cache
 def fields(td) -> dict[str, tuple[Any, bool]]:
     """``{key: (type, required)}`` of a TypedDict, with its ``Annotated`` metadata kept."""
     hints = typing.get_type_hints(td, include_extras=True)

@@ -47,6 +47,7 @@ class Newstilt:
         self.settings = settings or Settings.from_env()
         self._lock = threading.RLock()
         self._scores: OrderedDict[bytes, dict] = OrderedDict()
+        self._stories: OrderedDict[tuple, dict] = OrderedDict()
 
     def __enter__(self) -> Newstilt:
         return self
@@ -225,10 +226,48 @@ class Newstilt:
 
     def story(self, story_id: int) -> dict:
         """One story's full coverage (NotFoundError if there is none)."""
-        from .coverage import story_payload
-
         with self.store.connect() as conn:
-            return story_payload(conn, story_id, self.index(), self.blindspot_rule)
+            return self.story_payload(conn, story_id)
+
+    #: Story payloads kept in memory (see :meth:`story_payload`).
+    STORY_CACHE_SIZE = 512
+
+    def story_payload(self, conn, story_id: int, *, exclude_url: str | None = None) -> dict:
+        """``coverage.story_payload`` of a story (without the article at ``exclude_url``), read in ``conn``.
+
+        A story's payload is a function of its articles and the ratings, so it is computed once per change:
+        kept by (story, ratings version, the story's ``updated_at`` and ``article_count``, which every article
+        joining it changes), and checked with one primary-key read. analyze of a stored article, the
+        extension's most common call, otherwise rebuilt the whole story on every visit. The dict returned is
+        a copy; its nested values are shared and must not be changed.
+        """
+        import sqlalchemy as sa
+
+        from .coverage import story_payload
+        from .errors import NotFoundError
+        from .storage import stories
+
+        index = self.index()
+        stamp = conn.execute(sa.select(stories.c.updated_at, stories.c.article_count)
+                             .where(stories.c.id == story_id)).first()
+        if stamp is None:
+            raise NotFoundError(f"no story {story_id}")
+        key = (story_id, index.version, str(stamp[0]), stamp[1])
+        with self._lock:
+            payload = self._stories.get(key)
+            if payload is not None:
+                self._stories.move_to_end(key)
+        if payload is None:
+            payload = story_payload(conn, story_id, index, self.blindspot_rule)
+            with self._lock:
+                self._stories[key] = payload
+                if len(self._stories) > self.STORY_CACHE_SIZE:
+                    self._stories.popitem(last=False)
+        payload = dict(payload)
+        if exclude_url is not None and "articles" in payload:
+            payload["articles"] = {side: [a for a in items if a["url"] != exclude_url]
+                                   for side, items in payload["articles"].items()}
+        return payload
 
     def list_stories(self, *, since=None, blindspot: str | None = None, limit: int = 20,
                      min_sources: int = 1) -> list[dict]:

@@ -158,8 +158,11 @@ def serve_one(nt: Newstilt, echo: Callable[[str], None], banner: Callable[[str],
 class Supervisor:
     """Forks the web processes and the ingestion process, restarts one that dies, stops them all on a signal."""
 
-    def __init__(self, settings: Settings, sock: socket.socket):
-        self.settings, self.sock = settings, sock
+    def __init__(self, settings: Settings, sock: socket.socket,
+                 web: Callable[[Settings, socket.socket], int] = run_web):
+        """``web(settings, sock)`` is what each web process runs (``run_web``; the benchmarks serve a hello-world
+        app through the same machinery)."""
+        self.settings, self.sock, self.web = settings, sock, web
         self.children: dict[int, tuple[str, float]] = {}  # pid -> (role, started)
         self.stopping = False
         self.quick_exits = 0
@@ -173,7 +176,7 @@ class Supervisor:
             try:
                 signal.signal(signal.SIGTERM, signal.SIG_DFL)
                 signal.signal(signal.SIGINT, signal.default_int_handler)
-                code = run_ingest(self.settings) if role == "ingest" else run_web(self.settings, self.sock)
+                code = run_ingest(self.settings) if role == "ingest" else self.web(self.settings, self.sock)
             except BaseException:  # noqa: BLE001 - whatever happens, the child must not return
                 LOGGER.exception("%s process failed", role)
             finally:

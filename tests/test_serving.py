@@ -237,3 +237,39 @@ def test_the_scorer_answers_once_for_the_same_text(tmp_path):
     nt.score("T", "other text")
     nt.score("T\ud800", "lone surrogates are hashable too")
     assert len(calls) == 3
+
+
+def test_a_cached_story_is_rebuilt_when_an_article_joins_or_the_ratings_change(tmp_path):
+    from datetime import UTC, datetime
+
+    from newstilt.core import Newstilt
+
+    from .conftest import RESOURCES
+    from .test_stories_api import EVENT
+
+    nt = Newstilt(Settings.from_env({}, data_dir=tmp_path, ratings_file=FIXTURE_OUTLETS))
+
+    def add(outlet, url, title, text):
+        with nt.store.begin() as conn:
+            article_id = nt.store.add_article(conn, url=url, title=title, text=text, origin="import", outlet=outlet,
+                                              published=datetime(2024, 3, 12, 9, tzinfo=UTC))
+            nt.clusterer.add(conn, article_id)
+            return conn.exec_driver_sql("SELECT story_id FROM articles WHERE id = ?", (article_id,)).scalar()
+
+    try:
+        story_id = add(*EVENT[0])
+        add(*EVENT[1])
+        first = nt.story(story_id)
+        assert first["article_count"] == 2 and nt.story(story_id) == first
+        with nt.store.connect() as conn:
+            without = nt.story_payload(conn, story_id, exclude_url=EVENT[0][1])
+        assert sum(map(len, without["articles"].values())) == 1 and without["article_count"] == 2
+        assert sum(map(len, nt.story(story_id)["articles"].values())) == 2      # the cached one is unchanged
+        assert add(*EVENT[2]) == story_id
+        assert nt.story(story_id)["article_count"] == 3
+        entries = len(nt._stories)
+        nt.import_ratings(RESOURCES / "ratings" / "allsides-fixture.csv", "allsides")
+        nt.story(story_id)
+        assert len(nt._stories) == entries + 1                                   # new ratings: built again
+    finally:
+        nt.close()
