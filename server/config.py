@@ -261,8 +261,10 @@ class Settings:
 def _coerce(f, value: Any) -> Any:
     """A value given in Python (a flag already parsed by click, or a test's override) in the field's type."""
     kind = f.metadata["type"]
-    if value is None or isinstance(value, kind if kind is not tuple else (tuple, list)):
-        return tuple(value) if kind is tuple and value is not None else value
+    if kind is tuple and isinstance(value, (tuple, list)):  # a repeated flag; each may hold a comma list too
+        return tuple(part for item in value for part in (parse_list(item) if isinstance(item, str) else (item,)))
+    if value is None or isinstance(value, kind):
+        return value
     if isinstance(value, str):
         try:
             return _PARSERS[kind](value)

@@ -105,6 +105,11 @@ def test_allowed_hosts_and_the_listening_address_are_answered(tmp_path):
     assert anything.get("/healthz", headers={"Host": "other.example.org"}).status_code == 200
 
 
+def test_the_allowed_host_flag_takes_a_comma_list_and_repeats():
+    settings = Settings.from_env({}, allowed_hosts=("a.example.org,b.example.org", "c.example.org"))
+    assert {"a.example.org", "b.example.org", "c.example.org"} <= settings.hosts
+
+
 def test_forwarded_headers_are_ignored_unless_a_proxy_is_trusted(tmp_path):
     settings = Settings.from_env({}, data_dir=tmp_path, allowed_hosts=("news.example.org",),
                                  ratings_file=FIXTURE_OUTLETS)
