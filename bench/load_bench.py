@@ -13,7 +13,9 @@ and the SQLite write-ahead log under an ingest-like write load with concurrent r
    once, every core busy): hello; lookup of stored article URLs; analyze of a stored URL (100 stored URLs in
    turn, as the extension sends them, after a warm-up that sends each four times, whose first round is printed
    as the cold latency); analyze of a new 100 KB page. Prints req/s, p50/p99 latency, errors
-   (non-2xx and socket errors; must be 0) and the ratio to hello. Targets: lookup >= 0.7x hello, analyze of a
+   (non-2xx and socket errors; must be 0), the servers' CPU time per request (from /proc), and the ratio to
+   hello by req/s and by CPU per request (on a shared machine req/s follow the share of the cores the server
+   gets at the moment; CPU per request is the steadier figure). Targets: lookup >= 0.7x hello, analyze of a
    stored URL >= 0.3x hello.
 4. WAL check: a fresh SQLite store served by ``newstilt serve --workers N`` under analyze load while this
    process stores and clusters articles in transactions of 25, as ingestion does, checkpointing as the
@@ -50,8 +52,11 @@ NEWSTILT = [sys.executable, "-m", "newstilt"]
 
 # -- the stores --------------------------------------------------------------------------------------------------
 
-def ensure_store(cache: Path, backend: str, data: Path, database_url: str | None) -> dict:
-    """The data dir and database URL of a store filled from ``data`` (imported once, then reused)."""
+def ensure_store(cache: Path, backend: str, data: Path, database_url: str | None,
+                 copy_of: dict | None = None) -> dict:
+    """The data dir and database URL of a store filled from ``data`` once (then reused): imported with
+    ``newstilt import``, or for PostgreSQL copied table by table from the SQLite store ``copy_of`` (the same
+    articles and stories on both backends, in minutes rather than the hour clustering again takes there)."""
     data_dir = cache / backend
     data_dir.mkdir(parents=True, exist_ok=True)
     marker = cache / f"{backend}.ok"
@@ -59,11 +64,48 @@ def ensure_store(cache: Path, backend: str, data: Path, database_url: str | None
     if not marker.exists() or marker.read_text().strip() not in ("", url):
         if backend == "postgres":
             create_database(url)
-        print(f"importing {data.name} into {backend} (once; cached in {data_dir})", flush=True)
-        subprocess.run(["nice", "-n", "10", *NEWSTILT, "import", str(data), "--no-progress", "--data-dir",
-                        str(data_dir), "--database-url", url], check=True)
+        if copy_of is not None:
+            print(f"copying the SQLite store into {backend} (once)", flush=True)
+            copy_store(copy_of["database_url"], url)
+        else:
+            print(f"importing {data.name} into {backend} (once; cached in {data_dir})", flush=True)
+            subprocess.run(["nice", "-n", "10", *NEWSTILT, "import", str(data), "--no-progress", "--data-dir",
+                            str(data_dir), "--database-url", url], check=True)
         marker.write_text(url)
     return {"data_dir": data_dir, "database_url": url}
+
+
+def copy_store(source_url: str, target_url: str) -> None:
+    """Every table of a SQLite store into a PostgreSQL database (emptied first) with COPY; sequences reset."""
+    from datetime import UTC, datetime
+
+    import psycopg
+    import sqlalchemy as sa
+
+    from newstilt.storage import Store, metadata
+
+    source, target = Store(source_url), Store(target_url)
+    target.ensure_schema()
+    dsn = target.engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
+    try:
+        with psycopg.connect(dsn) as pg:
+            names = ", ".join(f'"{t.name}"' for t in metadata.sorted_tables)
+            pg.execute(f"TRUNCATE {names} CASCADE")
+            for table in metadata.sorted_tables:
+                columns = [c.name for c in table.columns]
+                quoted = ", ".join(f'"{c}"' for c in columns)
+                with source.engine.connect() as conn, pg.cursor().copy(
+                        f'COPY "{table.name}" ({quoted}) FROM STDIN') as copy:
+                    for row in conn.execute(sa.select(table)).yield_per(20_000):
+                        copy.write_row([v.replace(tzinfo=UTC) if isinstance(v, datetime) and v.tzinfo is None
+                                        else v for v in row])
+                if "id" in table.c and isinstance(table.c.id.type, sa.Integer):
+                    pg.execute(f"SELECT setval(pg_get_serial_sequence('\"{table.name}\"', 'id'), "
+                               f"COALESCE((SELECT MAX(id) FROM \"{table.name}\"), 0) + 1, false)")
+            pg.execute("ANALYZE")
+    finally:
+        source.close()
+        target.close()
 
 
 def create_database(url: str) -> None:
@@ -249,8 +291,20 @@ def lua_requests(method: str, path: str, bodies: list[str] | None = None, paths:
            f"  return {call}\nend\n"
 
 
-def run_wrk(base: str, seconds: int, connections: int, script: str | None = None, path: str = "/") -> dict:
-    """One wrk run: requests, req/s, p50/p99 (ms), errors."""
+def server_cpu(pid: int) -> float:
+    """CPU seconds used so far by a server: its process and its children (Linux /proc)."""
+    def one(p: int) -> float:
+        fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+    children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    return one(pid) + sum(one(int(child)) for child in children)
+
+
+def run_wrk(base: str, seconds: int, connections: int, script: str | None = None, path: str = "/",
+            pid: int | None = None) -> dict:
+    """One wrk run: requests, req/s, p50/p99 (ms), errors, and the server's CPU time per request (ms): on a
+    shared machine req/s follow the share of the cores the server gets, CPU per request much less so."""
     argv = ["wrk", "-t", "2", "-c", str(connections), "-d", f"{seconds}s", "--latency", "--timeout", "10s"]
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as f:
         if script:
@@ -258,8 +312,10 @@ def run_wrk(base: str, seconds: int, connections: int, script: str | None = None
     try:
         if script:
             argv += ["-s", f.name]
+        cpu_before = server_cpu(pid) if pid else 0.0
         out = subprocess.run([*argv, base + path], capture_output=True, text=True, check=True,
                              timeout=seconds + 60).stdout
+        cpu_used = server_cpu(pid) - cpu_before if pid else 0.0
     finally:
         os.unlink(f.name)
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
@@ -269,7 +325,8 @@ def run_wrk(base: str, seconds: int, connections: int, script: str | None = None
     non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     sockets = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
     errors = (int(non2xx.group(1)) if non2xx else 0) + (sum(map(int, sockets.groups())) if sockets else 0)
-    return {"requests": total, "rps": rps, "p50_ms": p50, "p99_ms": p99, "errors": errors}
+    return {"requests": total, "rps": rps, "p50_ms": p50, "p99_ms": p99, "errors": errors,
+            "cpu_ms_per_request": round(1000 * cpu_used / max(total, 1), 3)}
 
 
 def check_answers(base: str, samples: list[dict], page: str) -> None:
@@ -294,9 +351,13 @@ def scenarios(samples: list[dict], page: str) -> dict[str, str]:
 
 
 def line(name: str, result: dict, hello: dict | None = None) -> str:
-    ratio = f"  {result['rps'] / hello['rps']:.2f}x hello" if hello else ""
-    return (f"  {name:<26} {result['rps']:>8.0f} req/s  p50 {result['p50_ms']:>7.1f} ms  "
-            f"p99 {result['p99_ms']:>7.1f} ms  errors {result['errors']}{ratio}")
+    ratio = ""
+    if hello:
+        ratio = (f"  {result['rps'] / hello['rps']:.2f}x hello"
+                 f" ({hello['cpu_ms_per_request'] / result['cpu_ms_per_request']:.2f}x by CPU)")
+    return (f"  {name:<24} {result['rps']:>6.0f} req/s  p50 {result['p50_ms']:>6.1f} ms  "
+            f"p99 {result['p99_ms']:>6.1f} ms  errors {result['errors']}  "
+            f"CPU {result['cpu_ms_per_request']:.2f} ms/req{ratio}")
 
 
 # -- the write-ahead log ---------------------------------------------------------------------------------------
@@ -404,6 +465,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-model", action="store_true", help="analyze without the article scorer")
     parser.add_argument("--wal-articles", type=int, default=2500, help="articles written in the WAL check")
     parser.add_argument("--skip-wal", action="store_true")
+    parser.add_argument("--skip-load", action="store_true", help="only the write-ahead log check")
     parser.add_argument("--json", type=Path)
     parser.add_argument("--serve-hello", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -414,27 +476,40 @@ def main(argv: list[str] | None = None) -> int:
     if not shutil.which("wrk"):
         parser.error("wrk is needed (Debian: apt-get install wrk)")
 
+    results: dict = {"workers": args.workers, "threads": args.threads, "connections": args.connections,
+                     "seconds": args.seconds, "cores": os.cpu_count()}
+    if not args.skip_load:
+        load(args, results)
+    if not args.skip_wal:
+        print("write-ahead log (SQLite):", flush=True)
+        results["wal"] = wal_check(args.data, args.workers, args.threads, 8, args.wal_articles)
+    if args.json:
+        args.json.write_text(json.dumps(results, indent=2))
+    return 0
+
+
+def load(args, results: dict) -> None:
     stores = {"sqlite": ensure_store(args.cache, "sqlite", args.data, None)}
     if args.postgres:
-        stores["postgresql"] = ensure_store(args.cache, "postgres", args.data, args.postgres)
+        stores["postgresql"] = ensure_store(args.cache, "postgres", args.data, args.postgres,
+                                            copy_of=stores["sqlite"])
     model = None if args.no_model else ensure_model(args.cache, stores["sqlite"])
     samples = sample_articles(stores["sqlite"])
     page = new_page(samples[0])
-    results: dict = {"workers": args.workers, "threads": args.threads, "connections": args.connections,
-                     "seconds": args.seconds, "cores": os.cpu_count(), "model": bool(model)}
+    results["model"] = bool(model)
     print(f"{args.workers} processes x {args.threads} threads, wrk -c{args.connections} for {args.seconds}s a "
           f"scenario, {os.cpu_count()} cores, scorer {'on' if model else 'off'}", flush=True)
 
-    hello_server = Server([sys.executable, __file__, "--serve-hello", "--workers", str(args.workers),
-                           "--threads", str(args.threads)])
-    try:
-        hello = run_wrk(hello_server.base, args.seconds, args.connections)
-    finally:
-        hello_server.stop()
-    results["hello"] = hello
-    print(line("hello world (Flask)", hello), flush=True)
-
     for backend, store in stores.items():
+        # hello is measured again beside each backend: on a shared machine the load of the moment matters
+        hello_server = Server([sys.executable, __file__, "--serve-hello", "--workers", str(args.workers),
+                               "--threads", str(args.threads)])
+        try:
+            hello = run_wrk(hello_server.base, args.seconds, args.connections, pid=hello_server.proc.pid)
+        finally:
+            hello_server.stop()
+        results[f"hello ({backend} run)"] = hello
+        print(line("hello world (Flask)", hello), flush=True)
         server = newstilt_server(store, args.workers, args.threads, model)
         try:
             check_answers(server.base, samples, page)
@@ -444,18 +519,13 @@ def main(argv: list[str] | None = None) -> int:
             results[backend] = {"cold analyze": cold}
             for name, script in scenarios(samples, page).items():
                 seconds = args.seconds if "100 KB" not in name else max(4, args.seconds // 2)
-                result = run_wrk(server.base, seconds, args.connections, script)
-                results[backend][name] = {**result, "ratio_to_hello": round(result["rps"] / hello["rps"], 3)}
+                result = run_wrk(server.base, seconds, args.connections, script, pid=server.proc.pid)
+                results[backend][name] = {**result, "ratio_to_hello": round(result["rps"] / hello["rps"], 3),
+                                          "cpu_ratio_to_hello": round(hello["cpu_ms_per_request"]
+                                                                      / result["cpu_ms_per_request"], 3)}
                 print(line(name, result, hello), flush=True)
         finally:
             server.stop()
-
-    if not args.skip_wal:
-        print("write-ahead log (SQLite):", flush=True)
-        results["wal"] = wal_check(args.data, args.workers, args.threads, 8, args.wal_articles)
-    if args.json:
-        args.json.write_text(json.dumps(results, indent=2))
-    return 0
 
 
 if __name__ == "__main__":

@@ -68,10 +68,15 @@ def bind(settings: Settings) -> socket.socket:
 
 def warm_up(nt: Newstilt) -> None:
     """Build what the first requests would otherwise build: the ratings index, the scorer, the database
-    connection (a cold first analyze took most of a second)."""
+    connection (a cold first analyze took most of a second). Then one thread for numerical libraries: each
+    request already has a thread and the processes share the cores, so BLAS thread pools inside a web
+    process only compete with them (and OpenBLAS' idle threads spin)."""
     nt.index()
     nt.model_status()
     nt.counts()
+    from threadpoolctl import threadpool_limits
+
+    threadpool_limits(1)
 
 
 # -- the processes -------------------------------------------------------------------------------------------------
