@@ -273,3 +273,21 @@ def test_a_cached_story_is_rebuilt_when_an_article_joins_or_the_ratings_change(t
         assert len(nt._stories) == entries + 1                                   # new ratings: built again
     finally:
         nt.close()
+
+
+def test_waitress_queue_warnings_are_silenced(tmp_path):
+    """A request queue under load is normal: waitress logged 'Task queue depth' 28,000 times a run."""
+    import logging
+
+    from newstilt.serving import make_server
+    from newstilt.web import create_app
+
+    settings = Settings.from_env({}, data_dir=tmp_path, port=0)
+    app = create_app(settings)
+    server = make_server(app, settings)
+    try:
+        assert logging.getLogger("waitress.queue").getEffectiveLevel() >= logging.ERROR
+        assert server.adj.connection_limit == settings.connection_limit and server.adj.channel_timeout == 60
+    finally:
+        server.close()
+        app.extensions["newstilt"].close()
