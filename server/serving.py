@@ -239,6 +239,10 @@ class Supervisor:
 def serve_many(nt: Newstilt, echo: Callable[[str], None], banner: Callable[[str], None]) -> int:
     """``workers > 1``: the supervisor, its web processes and its ingestion process."""
     settings = nt.settings
+    if not hasattr(os, "fork"):
+        from .errors import ConfigError
+
+        raise ConfigError("NEWSTILT_WORKERS above 1 needs fork() (Linux, macOS, BSD); run one process here")
     sock = bind(settings)
     host, port = sock.getsockname()[:2]
     banner(_address(host, port))
