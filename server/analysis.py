@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import logging
 
+from .api_types import iso_datetime
 from .articles import NewArticle, add_article
-from .coverage import story_payload
 from .errors import ExtractionError, NewstiltError, NotFoundError
 from .extract import extract_article
 from .ingest import resolve_outlet
@@ -48,8 +48,7 @@ def analyze(nt, url, *, html: str | None = None, title: str | None = None) -> di
             result["article"] = {"id": stored.id, "title": stored.title, "published": _iso(stored.published),
                                  "text_length": len(stored.text), "stored": True}
             if stored.story_id is not None:
-                result["story"] = story_payload(conn, stored.story_id, index, nt.blindspot_rule,
-                                                exclude_url=stored.url)
+                result["story"] = nt.story_payload(conn, stored.story_id, exclude_url=stored.url)
                 result["story"]["includes_this_page"] = True
                 result["match"] = {"score": stored.match_score, "stored": True}
             text, headline = stored.text, stored.title
@@ -60,7 +59,7 @@ def analyze(nt, url, *, html: str | None = None, title: str | None = None) -> di
                                  "text_length": len(text), "stored": False}
             assignment = nt.clusterer.match(conn, headline, text, extracted.published)
             if assignment is not None:
-                result["story"] = story_payload(conn, assignment.story_id, index, nt.blindspot_rule)
+                result["story"] = nt.story_payload(conn, assignment.story_id)
                 result["story"]["includes_this_page"] = False
                 result["match"] = {"score": round(assignment.score, 4), "shared_terms": list(assignment.shared_terms),
                                    "time_gap_hours": assignment.time_gap_hours, "stored": False}
@@ -94,4 +93,4 @@ def _store_analyzed(nt, url: str, extracted, outlet: str | None) -> None:
 
 
 def _iso(value):
-    return value.isoformat() if value else None
+    return iso_datetime(value)

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import functools
 import logging
-import signal
 import sys
-import threading
 from pathlib import Path
 
 import click
@@ -111,55 +109,52 @@ def main(verbose):
 
 
 @main.command()
-@with_newstilt("host", "port", "threads", "connection_limit", "allowed_hosts", "ingest", "ingest_interval",
-               "model_path")
+@with_newstilt("host", "port", "workers", "threads", "connection_limit", "allowed_hosts", "trusted_proxies", "ingest",
+               "ingest_interval", "model_path")
 def serve(nt: Newstilt):
-    """Run the service with a production WSGI server (waitress)."""
-    from waitress import create_server
-
-    from .web import create_app
+    """Run the service with a production WSGI server (waitress), in --workers processes."""
+    from . import serving
 
     settings = nt.settings
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     before, after = nt.upgrade()
-    app = create_app(nt)
     index = nt.index()  # fail now, not on the first request, if the database is unusable
-    server = create_server(app, host=settings.host, port=settings.port, threads=settings.threads,
-                           connection_limit=settings.connection_limit, ident="newstilt")
-    host, port = server.effective_host, server.effective_port
-    shown = f"[{host}]" if ":" in str(host) else host
-    click.echo(f"newstilt serving on http://{shown}:{port}/", nl=True)
-    click.echo(f"  database: {nt.store.backend} ({_redact(settings.resolved_database_url)}), schema {after}"
-               f"{f' (upgraded from {before})' if before != after else ''}; {len(index.outlets)} rated outlets; "
-               f"data dir {settings.data_dir}")
-    click.echo(f"  scorer: {_model_line(nt.model_status())}")
-    stopping = threading.Event()
-    scheduler = None
+
+    def banner(address: str) -> None:
+        click.echo(f"newstilt serving on {address}", nl=True)
+        click.echo(f"  database: {nt.store.backend} ({_redact(settings.resolved_database_url)}), schema {after}"
+                   f"{f' (upgraded from {before})' if before != after else ''}; {len(index.outlets)} rated "
+                   f"outlets; data dir {settings.data_dir}")
+        click.echo(f"  scorer: {_model_line(nt.model_status())}")
+        click.echo(f"  answers to host names: {', '.join(sorted(settings.hosts))}")
+
     if settings.ingest:
-        from .ingest import Scheduler
-
         logging.getLogger("newstilt").setLevel(min(logging.INFO, logging.getLogger().level))
-        scheduler = Scheduler(nt, settings.ingest_interval, stopping)
-        scheduler.start()
-        click.echo(f"  ingesting feeds every {settings.ingest_interval}s (off with --no-ingest)")
-    sys.stdout.flush()
-
-    def stop(_signum, _frame):
-        # What waitress does on Ctrl-C: leave the loop, let running requests finish (up to its task timeout),
-        # and drop idle keep-alive connections instead of waiting for clients to hang up.
-        stopping.set()
-        raise SystemExit(0)
-
-    signal.signal(signal.SIGTERM, stop)
-    try:
-        server.run()
-    except (KeyboardInterrupt, SystemExit, OSError):
-        pass
-    finally:
-        stopping.set()
-        if scheduler is not None:
-            scheduler.join(timeout=30)
+    if settings.workers > 1:
+        code = serving.serve_many(nt, click.echo, banner)
+    else:
+        serving.serve_one(nt, click.echo, banner)
+        code = 0
     click.echo("newstilt stopped")
+    sys.exit(code)
+
+
+@main.command()
+@with_newstilt("ingest_interval", "fetch_allow", "fetch_host_delay", "fetch_host_concurrency")
+def worker(nt: Newstilt):
+    """Ingest feeds every --ingest-interval seconds, in this process only (run `serve --no-ingest` beside it)."""
+    from . import serving
+
+    settings = nt.settings
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    nt.upgrade()
+    logging.getLogger("newstilt").setLevel(min(logging.INFO, logging.getLogger().level))
+    click.echo(f"newstilt worker: ingesting feeds every {settings.ingest_interval}s into "
+               f"{_redact(settings.resolved_database_url)}")
+    sys.stdout.flush()
+    nt.close()
+    serving.run_ingest(settings)
+    click.echo("newstilt worker stopped")
 
 
 def _model_line(status: dict) -> str:

@@ -119,6 +119,9 @@ def _host_names(value: tuple[str, ...]) -> str | None:
     return None
 
 
+_WILDCARD_ADDRESSES = {"0.0.0.0", "::", "[::]", ""}
+
+
 @dataclass(frozen=True)
 class Settings:
     """The resolved configuration. Build it with :meth:`from_env`; every value has been checked."""
@@ -144,8 +147,13 @@ class Settings:
     allowed_hosts: tuple[str, ...] = setting(
         (), env="ALLOWED_HOSTS", flag="--allowed-host", type=tuple, check=_host_names,
         shown_default="loopback names only (`127.0.0.1`, `localhost`, `[::1]`)",
-        help="Host names the service answers to besides loopback ones (the public name behind a proxy); "
-             "comma-separated. Anything else gets a 400, which stops DNS-rebinding pages.")
+        help="Host names the service answers to besides loopback ones and the address it listens on (the "
+             "public name behind a proxy); comma-separated, `*` for any (which gives up the defence). Anything "
+             "else gets a 400, which stops DNS-rebinding pages.")
+    trusted_proxies: int = setting(
+        0, env="TRUSTED_PROXIES", flag="--trusted-proxies", type=int, check=_between(0, 5),
+        help="Reverse proxies in front of the service whose `X-Forwarded-For/-Proto/-Host/-Port` headers are "
+             "believed (`0`: none, the headers are ignored; `1` behind one nginx or Caddy).")
     ingest: bool = setting(True, env="INGEST", flag="--ingest/--no-ingest", type=bool,
                            help="Ingest feeds in the background of `serve` (`on`/`off`).")
     ingest_interval: int = setting(900, env="INGEST_INTERVAL", flag="--ingest-interval", type=int,
@@ -246,17 +254,21 @@ class Settings:
 
     @property
     def hosts(self) -> frozenset[str]:
-        """Host names (without port) the web app answers to."""
-        return frozenset({"127.0.0.1", "localhost", "::1", "[::1]",
-                          *(h.lower().strip("[]") for h in self.allowed_hosts),
-                          *(h.lower() for h in self.allowed_hosts)})
+        """Host names (lower-case, without port; IPv6 with brackets) the web app answers to: loopback names,
+        the address it listens on unless that is a wildcard, and ``allowed_hosts`` (``*``: any)."""
+        names = {"127.0.0.1", "localhost", "[::1]", *(h.lower() for h in self.allowed_hosts)}
+        if self.host.strip("[]") not in _WILDCARD_ADDRESSES:
+            names.add(self.host.lower())
+        return frozenset(f"[{n}]" if ":" in n and not n.startswith("[") else n for n in names)
 
 
 def _coerce(f, value: Any) -> Any:
     """A value given in Python (a flag already parsed by click, or a test's override) in the field's type."""
     kind = f.metadata["type"]
-    if value is None or isinstance(value, kind if kind is not tuple else (tuple, list)):
-        return tuple(value) if kind is tuple and value is not None else value
+    if kind is tuple and isinstance(value, (tuple, list)):  # a repeated flag; each may hold a comma list too
+        return tuple(part for item in value for part in (parse_list(item) if isinstance(item, str) else (item,)))
+    if value is None or isinstance(value, kind):
+        return value
     if isinstance(value, str):
         try:
             return _PARSERS[kind](value)

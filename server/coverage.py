@@ -15,6 +15,7 @@ from dataclasses import asdict, dataclass
 
 import sqlalchemy as sa
 
+from .api_types import iso_datetime
 from .errors import NotFoundError
 from .ratings import RatingsIndex
 from .scale import BIAS_LABELS, SIDES, bias_label, side_of
@@ -86,7 +87,7 @@ def distribution(outlets: list[dict | None]) -> dict:
 
 
 def _iso(value):
-    return value.isoformat() if value else None
+    return iso_datetime(value)
 
 
 def story_payload(conn, story_id: int, index: RatingsIndex, rule: BlindspotRule, *,

@@ -36,8 +36,11 @@ class ParsedURL:
     is_ip: bool
 
 
+@lru_cache(maxsize=65536)
 def normalise_host(host: str) -> str:
-    """Lower case, trailing dot removed, internationalised names in punycode (``xn--``)."""
+    """Lower case, trailing dot removed, internationalised names in punycode (``xn--``). Memoised: lookups
+    ask about the same few hundred outlets' hosts over and over (only results are cached; a bad host raises
+    every time)."""
     host = host.strip().rstrip(".").lower()
     if not host:
         raise InvalidURLError("the URL has no host")
@@ -85,6 +88,7 @@ def parse_url(url: object) -> ParsedURL:
     return ParsedURL(host=host, path_segments=segments, is_ip=is_ip)
 
 
+@lru_cache(maxsize=65536)
 def _is_ip(host: str) -> bool:
     try:
         ipaddress.ip_address(host)

@@ -90,7 +90,7 @@ def test_serve_stops_promptly_with_an_idle_keep_alive_connection(tmp_path):
     try:
         port = int(proc.stdout.readline().rsplit(":", 1)[1].strip("/\n"))
         idle = socket.create_connection(("127.0.0.1", port))
-        idle.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+        idle.sendall(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
         assert b"200 OK" in idle.recv(65536)
         started = time.monotonic()
         proc.send_signal(signal.SIGTERM)

@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import select
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -43,6 +44,10 @@ LOGGER = logging.getLogger(__name__)
 
 #: Execution option marking a connection that only reads (``Store.connect``).
 READ_ONLY = "newstilt_read_only"
+#: SQLite: the size the write-ahead log is cut back to after a checkpoint (``PRAGMA journal_size_limit``).
+WAL_SIZE_LIMIT = 16 * 1024 * 1024
+#: SQLite: ``checkpoint_if_over`` checkpoints once the log is this large.
+WAL_CHECKPOINT_SIZE = 16 * 1024 * 1024
 
 
 def utcnow() -> datetime:
@@ -80,6 +85,9 @@ def create_engine(url: str) -> sa.Engine:
             cursor.execute("PRAGMA cache_size=-16000")
             cursor.execute("PRAGMA mmap_size=268435456")
             cursor.execute("PRAGMA temp_store=MEMORY")
+            # Once a checkpoint has emptied the write-ahead log, cut the file back to this size (the log is
+            # otherwise reused at its largest). Keeping it from growing takes checkpoints: Store.checkpoint.
+            cursor.execute(f"PRAGMA journal_size_limit={WAL_SIZE_LIMIT}")
             cursor.close()
 
         @event.listens_for(engine, "begin")
@@ -90,7 +98,20 @@ def create_engine(url: str) -> sa.Engine:
             conn.exec_driver_sql("BEGIN" if conn.get_execution_options().get(READ_ONLY) else "BEGIN IMMEDIATE")
 
         return engine
-    return sa.create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
+    engine = sa.create_engine(url, pool_size=10, max_overflow=10, pool_recycle=3600)
+
+    @event.listens_for(engine, "checkout")
+    def _alive(dbapi_connection, _record, _proxy):
+        # Instead of pool_pre_ping's round trip on every checkout (measured ~0.2 ms CPU, ~0.5 ms wall a
+        # request): a pooled connection is idle, so anything to read on its socket means the server closed
+        # it (a restart, pg_terminate_backend, an idle timeout). The pool then opens a new one.
+        if dbapi_connection.closed or dbapi_connection.broken:
+            raise sa.exc.DisconnectionError("connection closed")
+        readable, _, _ = select.select([dbapi_connection.fileno()], [], [], 0)
+        if readable:
+            raise sa.exc.DisconnectionError("the server closed the connection")
+
+    return engine
 
 
 class Store:
@@ -130,6 +151,49 @@ class Store:
 
     def close(self) -> None:
         self.engine.dispose()
+
+    # -- SQLite's write-ahead log ---------------------------------------------------------------------------
+
+    @property
+    def wal_path(self) -> Path | None:
+        """The write-ahead log of a SQLite database file (None for PostgreSQL and in-memory SQLite)."""
+        if self.backend != "sqlite":
+            return None
+        database = self.engine.url.database
+        return Path(f"{database}-wal") if database and database != ":memory:" else None
+
+    def wal_size(self) -> int:
+        path = self.wal_path
+        try:
+            return path.stat().st_size if path else 0
+        except FileNotFoundError:
+            return 0
+
+    def checkpoint(self) -> tuple[int, int, int] | None:
+        """SQLite: copy the write-ahead log into the database and truncate it to nothing
+        (``PRAGMA wal_checkpoint(TRUNCATE)``); (busy, log frames, checkpointed frames), None elsewhere.
+
+        SQLite's own checkpoints never wait for readers, and while readers keep coming (a server under load)
+        the log can never start over: it grows without bound. This one waits (up to the busy timeout) for the
+        readers of older snapshots to finish, holding writers back meanwhile. One process should call it: the
+        one that writes (the ingester), after a batch of writes.
+        """
+        if self.wal_path is None:
+            return None
+        raw = self.engine.raw_connection()  # autocommit: a checkpoint cannot run inside a transaction
+        try:
+            cursor = raw.cursor()
+            busy, log, done = cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+            cursor.close()
+        finally:
+            raw.close()
+        if busy:
+            LOGGER.warning("write-ahead log checkpoint could not finish (readers busy): %s of %s frames", done, log)
+        return busy, log, done
+
+    def checkpoint_if_over(self, size: int = WAL_CHECKPOINT_SIZE) -> tuple[int, int, int] | None:
+        """:meth:`checkpoint` when the write-ahead log has grown past ``size`` bytes (a ``stat``, otherwise)."""
+        return self.checkpoint() if self.wal_path is not None and self.wal_size() > size else None
 
     # -- feeds -----------------------------------------------------------------------------------------
 

@@ -20,6 +20,8 @@ def create_app(newstilt: Newstilt | Settings | None = None, *, testing: bool = F
     app.json.sort_keys = False
 
     register_extensions(app, newstilt)
+    register_converters(app)
+    register_security(app, newstilt.settings)
     register_blueprints(app)
     register_errorhandlers(app)
     return app
@@ -27,6 +29,18 @@ def create_app(newstilt: Newstilt | Settings | None = None, *, testing: bool = F
 
 def register_extensions(app: Flask, newstilt: Newstilt) -> None:
     app.extensions["newstilt"] = newstilt
+
+
+def register_converters(app: Flask) -> None:
+    from .validate import IdConverter
+
+    app.url_map.converters["id"] = IdConverter
+
+
+def register_security(app: Flask, settings: Settings) -> None:
+    from . import security
+
+    security.register(app, settings)
 
 
 def register_blueprints(app: Flask) -> None:

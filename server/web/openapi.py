@@ -1,144 +1,132 @@
-"""The OpenAPI 3.1 description of the JSON API, served at ``/api/v1/openapi.json``."""
+"""The OpenAPI 3.1 description of the service, served at ``/api/v1/openapi.json``.
+
+Built, never written by hand: response and request bodies are the ``TypedDict`` classes of
+``newstilt.api_types`` (each becomes a component schema), query parameters are the declarations the views
+validate with (``newstilt.web.validate``). ``tests/test_contract.py`` checks that every route of the app is
+here and every path here is a route, and validates real responses of every endpoint against this document.
+"""
 from __future__ import annotations
+
+from functools import cache
 
 from flask import Blueprint
 
-from .. import __version__
-from ..scale import BIAS_LABELS, FACTUALITY_LEVELS, OWNERSHIP_CATEGORIES
+from .. import __version__, api_types
+from ..api_types import (
+    Analysis,
+    AnalyzeRequest,
+    Error,
+    Health,
+    Lean,
+    Lookup,
+    NoModel,
+    ScoreRequest,
+    Story,
+    StoryList,
+    Table,
+)
 
 bp = Blueprint("openapi", __name__)
 
-
-def _ref(name: str) -> dict:
-    return {"$ref": f"#/components/schemas/{name}"}
-
-
-def _json(schema: dict, description: str) -> dict:
-    return {"description": description, "content": {"application/json": {"schema": schema}}}
-
-
-ERRORS = {status: _json(_ref("Error"), text) for status, text in (
-    ("400", "Bad input: missing, malformed or non-http URL, oversized query"),
-    ("404", "Not found"),
-)}
-
-BIAS = {"type": ["object", "null"], "required": ["label", "score"], "properties": {
-    "label": {"enum": list(BIAS_LABELS)},
-    "score": {"type": "number", "minimum": -3, "maximum": 3,
-              "description": "Mean of the raters' scores on the seven-step scale, -3 far left .. +3 far right"}}}
-
-SCHEMAS = {
-    "Error": {"type": "object", "required": ["error"], "properties": {"error": {
-        "type": "object", "required": ["code", "message"],
-        "properties": {"code": {"type": "string"}, "message": {"type": "string"}}}}},
-    "Bias": BIAS,
-    "RaterRating": {"type": "object", "required": ["rater", "name", "bias", "factuality"], "properties": {
-        "rater": {"type": "string", "description": "newstilt (bundled table), mbfc, allsides"},
-        "name": {"type": "string"}, "key": {"type": "string"}, "bias": BIAS,
-        "bias_raw": {"type": ["string", "null"], "description": "The rater's own label"},
-        "factuality": {"enum": [*FACTUALITY_LEVELS, None]},
-        "url": {"type": ["string", "null"]}}},
-    "Outlet": {"type": "object", "required": ["domain", "name", "aliases", "bias", "factuality", "raters"],
-               "properties": {
-        "domain": {"type": "string", "description": "Canonical key: host, or host/path for path-scoped outlets"},
-        "name": {"type": "string"},
-        "aliases": {"type": "array", "items": {"type": "string"}},
-        "bias": BIAS,
-        "factuality": {"enum": [*FACTUALITY_LEVELS, None]},
-        "ownership": {"enum": [*OWNERSHIP_CATEGORIES, None]},
-        "country": {"type": ["string", "null"]},
-        "raters": {"type": "array", "items": _ref("RaterRating")}}},
-    "Lookup": {"type": "object", "required": ["outlet", "match"], "properties": {
-        "outlet": _ref("Outlet"),
-        "match": {"type": "object", "properties": {
-            "key": {"type": "string"}, "host": {"type": "string"}, "kind": {"enum": ["domain", "alias"]}}}}},
-    "Table": {"type": "object", "required": ["version", "scale", "platforms", "outlets"], "properties": {
-        "version": {"type": "string"},
-        "scale": {"type": "object"},
-        "platforms": {"type": "array", "items": {"type": "string"}},
-        "outlets": {"type": "array", "items": _ref("Outlet")}}},
-    "Distribution": {"type": "object", "description": "Distinct outlets per side; each outlet counts once",
-                     "properties": {
-        "total": {"type": "integer"}, "rated": {"type": "integer"},
-        **{side: {"type": "object", "properties": {"count": {"type": "integer"}, "percent": {"type": "number"}}}
-           for side in ("left", "center", "right", "unrated")},
-        "detail": {"type": "object", "description": "Count per seven-step label",
-                   "properties": {label: {"type": "integer"} for label in BIAS_LABELS}}}},
-    "Blindspot": {"type": "object", "properties": {
-        "side": {"enum": ["left", "right", None], "description": "The side that is missing the story"},
-        "rule": {"type": "object"}, "explanation": {"type": "string"}}},
-    "StoryArticle": {"type": "object", "properties": {
-        "id": {"type": "integer"}, "url": {"type": "string"}, "title": {"type": "string"},
-        "published": {"type": ["string", "null"], "format": "date-time"},
-        "outlet": {"type": ["object", "null"]},
-        "also_carried_by": {"type": "array", "items": {"type": "object"}}}},
-    "Story": {"type": "object", "required": ["id", "title", "distribution", "blindspot"], "properties": {
-        "id": {"type": "integer"}, "title": {"type": "string"},
-        "first_published": {"type": ["string", "null"]}, "last_published": {"type": ["string", "null"]},
-        "article_count": {"type": "integer"}, "source_count": {"type": "integer"},
-        "includes_this_page": {"type": "boolean", "description": "In analyze: whether the counts include the "
-                               "analysed page (stored) or not (a new page matched to the story)"},
-        "distribution": _ref("Distribution"), "blindspot": _ref("Blindspot"),
-        "articles": {"type": "object", "description": "Articles grouped by side: left, center, right, unrated",
-                     "additionalProperties": {"type": "array", "items": _ref("StoryArticle")}}}},
-    "Analysis": {"type": "object", "properties": {
-        "url": {"type": "string"}, "outlet": {"oneOf": [_ref("Lookup"), {"type": "null"}]},
-        "article": {"type": ["object", "null"]}, "story": {"oneOf": [_ref("Story"), {"type": "null"}]},
-        "match": {"type": ["object", "null"], "description": "Similarity score, shared key terms, time gap"},
-        "lean": {"type": ["object", "null"],
-                 "description": "The article scorer's answer, or model: null and a reason"}}},
-}
-
-PATHS = {
-    "/healthz": {"get": {"summary": "Liveness and database check", "responses": {"200": _json(
-        {"type": "object"}, "The service is up")}}},
-    "/api/v1/sources": {"get": {
-        "summary": "Every rated outlet, for the extension's local cache",
-        "parameters": [{"name": "If-None-Match", "in": "header", "schema": {"type": "string"}}],
-        "responses": {"200": _json(_ref("Table"), "The table, with an ETag"), "304": {"description": "Unchanged"}}}},
-    "/api/v1/sources/lookup": {"get": {
-        "summary": "The outlet a URL belongs to",
-        "parameters": [{"name": "url", "in": "query", "required": True, "schema": {"type": "string",
-                                                                                   "maxLength": 2048}}],
-        "responses": {"200": _json(_ref("Lookup"), "The matched outlet"), **ERRORS}}},
-    "/api/v1/analyze": {"post": {
-        "summary": "The outlet, article, story and lean of a page the reader is on",
-        "requestBody": {"required": True, "content": {"application/json": {"schema": {
-            "type": "object", "required": ["url"], "properties": {
-                "url": {"type": "string", "maxLength": 2048},
-                "html": {"type": "string", "description": "The page's HTML; extracted, never stored by default"},
-                "title": {"type": "string"}}}}}},
-        "responses": {"200": _json(_ref("Analysis"), "The analysis"), **ERRORS,
-                      "413": _json(_ref("Error"), "Body over the configured limit (default 5 MB)")}}},
-    "/api/v1/score": {"post": {
-        "summary": "How an article leans: left/center/right probabilities, a score, and the phrases that drove it",
-        "requestBody": {"required": True, "content": {"application/json": {"schema": {
-            "type": "object", "properties": {"title": {"type": "string"}, "text": {"type": "string"}}}}}},
-        "responses": {"200": _json({"type": "object"}, "The lean, or model: null and a reason"), **ERRORS,
-                      "413": _json(_ref("Error"), "Body over the configured limit")}}},
-    "/api/v1/stories": {"get": {
-        "summary": "Recent stories, newest first",
-        "parameters": [
-            {"name": "since", "in": "query", "schema": {"type": "string", "format": "date-time"}},
-            {"name": "blindspot", "in": "query", "schema": {"enum": ["left", "right"]}},
-            {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 100}},
-            {"name": "min_sources", "in": "query", "schema": {"type": "integer", "minimum": 0}}],
-        "responses": {"200": _json({"type": "object", "properties": {
-            "stories": {"type": "array", "items": _ref("Story")}}}, "Stories"), **ERRORS}}},
-    "/api/v1/stories/{story_id}": {"get": {
-        "summary": "One story's full coverage",
-        "parameters": [{"name": "story_id", "in": "path", "required": True, "schema": {"type": "integer"}}],
-        "responses": {"200": _json(_ref("Story"), "The story"), **ERRORS}}},
+ERROR_TEXT = {
+    "400": "Bad input: a missing, malformed or over-long parameter or body, or a host name the server does not "
+           "answer to",
+    "404": "Not found",
+    "413": "Body over the configured limit (default 5 MB)",
 }
 
 
+def _id_parameter(name: str, description: str) -> dict:
+    from .validate import ID_SCHEMA
+
+    return {"name": name, "in": "path", "required": True, "schema": ID_SCHEMA, "description": description}
+
+
+def _operations(schema_of) -> dict:
+    """``{path: {method: operation}}``; ``schema_of(type)`` gives a type's schema (components by reference)."""
+    from .sources import LOOKUP_QUERY
+    from .stories import LIST_QUERY
+
+    def json(tp, description: str) -> dict:
+        return {"description": description, "content": {"application/json": {"schema": schema_of(tp)}}}
+
+    def errors(*statuses: str) -> dict:
+        return {status: json(Error, ERROR_TEXT[status]) for status in statuses}
+
+    def body(tp) -> dict:
+        return {"required": True, "content": {"application/json": {"schema": schema_of(tp)}}}
+
+    html = {"description": "An HTML page", "content": {"text/html": {"schema": {"type": "string"}}}}
+    story_id = _id_parameter("story_id", "The story's id")
+    return {
+        "/healthz": {"get": {
+            "summary": "Liveness: the service is up, its database answers, and whether a scorer is loaded",
+            "responses": {"200": json(Health, "The service is up")}}},
+        "/api/v1/openapi.json": {"get": {
+            "summary": "This document", "responses": {"200": {
+                "description": "The OpenAPI document",
+                "content": {"application/json": {"schema": {"type": "object", "required": ["openapi", "paths"]}}}}}}},
+        "/api/v1/sources": {"get": {
+            "summary": "Every rated outlet, for the extension's local cache",
+            "parameters": [{"name": "If-None-Match", "in": "header", "required": False,
+                            "schema": {"type": "string"}}],
+            "responses": {"200": json(Table, "The table, with an ETag"),
+                          "304": {"description": "Unchanged since the ETag given in If-None-Match"}}}},
+        "/api/v1/sources/lookup": {"get": {
+            "summary": "The outlet a URL belongs to",
+            "parameters": [p.openapi() for p in LOOKUP_QUERY],
+            "responses": {"200": json(Lookup, "The matched outlet"), **errors("400", "404")}}},
+        "/api/v1/analyze": {"post": {
+            "summary": "The outlet, article, story and lean of a page the reader is on",
+            "requestBody": body(AnalyzeRequest),
+            "responses": {"200": json(Analysis, "The analysis"), **errors("400", "413")}}},
+        "/api/v1/score": {"post": {
+            "summary": "How an article leans: left/center/right probabilities, a score, and the phrases that "
+                       "drove it",
+            "requestBody": body(ScoreRequest),
+            "responses": {"200": json(Lean | NoModel, "The lean, or model: null and a reason"),
+                          **errors("400", "413")}}},
+        "/api/v1/stories": {"get": {
+            "summary": "Recent stories, newest first",
+            "parameters": [p.openapi() for p in LIST_QUERY],
+            "responses": {"200": json(StoryList, "Stories"), **errors("400")}}},
+        "/api/v1/stories/{story_id}": {"get": {
+            "summary": "One story's full coverage",
+            "parameters": [story_id],
+            "responses": {"200": json(Story, "The story"), **errors("400", "404")}}},
+        "/": {"get": {"summary": "The front page", "responses": {"200": html}}},
+        "/methodology": {"get": {"summary": "How the ratings are chosen and combined", "responses": {"200": html}}},
+        "/stories/{story_id}": {"get": {
+            "summary": "A story's full coverage as a page", "parameters": [story_id],
+            "responses": {"200": html, "400": {**html, "description": "Not a story id"},
+                          "404": {"description": "No such story (JSON), or not a story path at all (a page)",
+                                  "content": {**errors("404")["404"]["content"], **html["content"]}}}}},
+    }
+
+
+@cache
 def document() -> dict:
+    """The OpenAPI document (built once per process)."""
+    components: dict[str, dict] = {}
+
+    def ref(td) -> dict:
+        name = td.__name__
+        if name not in components:
+            components[name] = {}  # a placeholder first: a class may refer to itself
+            components[name] = api_types.object_schema(td, ref)
+        return {"$ref": f"#/components/schemas/{name}"}
+
+    def schema_of(tp) -> dict:
+        return api_types.json_schema(tp, ref)
+
+    paths = _operations(schema_of)
     return {
         "openapi": "3.1.0",
         "info": {"title": "newstilt API", "version": __version__,
-                 "description": "Outlet ratings, story coverage and article scoring from a self-hosted server."},
-        "paths": PATHS,
-        "components": {"schemas": SCHEMAS},
+                 "description": "Outlet ratings, story coverage and article scoring from a self-hosted server. "
+                                "Every error is `{\"error\": {\"code\", \"message\"}}`."},
+        "paths": paths,
+        "components": {"schemas": dict(sorted(components.items()))},
     }
 
 

@@ -3,13 +3,12 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, request
 
-from ..errors import InvalidURLError
 from ..ratings import dumps_table
-from . import newstilt
+from . import newstilt, validate
 
 bp = Blueprint("sources", __name__, url_prefix="/api/v1/sources")
 
-MAX_QUERY_URL = 2048
+LOOKUP_QUERY = (validate.url("url", description="The page's URL (http or https)"),)
 
 
 def _ratings():
@@ -29,10 +28,6 @@ def list_sources():
 @bp.get("/lookup")
 def lookup():
     """The outlet a URL belongs to (``?url=``), and which key matched it; 404 for unrated sites."""
-    url = request.args.get("url")
-    if url is None:
-        raise InvalidURLError("the 'url' query parameter is required")
-    if len(url) > MAX_QUERY_URL:
-        raise InvalidURLError(f"the URL is longer than {MAX_QUERY_URL} characters")
+    url = validate.read_query(LOOKUP_QUERY)["url"]
     index = _ratings()
     return index.match(url).to_dict(index.rater_names)
