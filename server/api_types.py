@@ -22,7 +22,7 @@ import typing
 from datetime import UTC
 from typing import Annotated, Any, Literal, NotRequired, TypedDict, Union
 
-from .scale import BIAS_LABELS, FACTUALITY_LEVELS, OWNERSHIP_CATEGORIES
+from .scale import BIAS_LABELS, FACTUALITY_LEVELS, OWNERSHIP_CATEGORIES, QUESTIONABLE_FLAGS
 
 #: The largest id the API accepts or returns: a signed 64-bit integer (the databases' widest integer).
 MAX_ID = 2**63 - 1
@@ -79,6 +79,7 @@ BiasLabel = Annotated[str, _enum(BIAS_LABELS)]
 BiasScore = Annotated[float, Schema(minimum=-3, maximum=3, description="-3 far left .. +3 far right")]
 Factuality = Annotated[str, _enum(FACTUALITY_LEVELS)]
 Ownership = Annotated[str, _enum(OWNERSHIP_CATEGORIES)]
+QuestionableFlag = Annotated[str, _enum(QUESTIONABLE_FLAGS)]
 Side = Literal["left", "center", "right"]
 
 
@@ -149,7 +150,13 @@ class Outlet(TypedDict):
     bias: Annotated[Bias | None, Schema(description="The mean of the raters' scores, with its seven-step label")]
     factuality: Factuality | None
     ownership: Ownership | None
-    country: str | None
+    owner: Annotated[str | None, Schema(description="Who owns it: the ultimate owner, then the unit or detail in "
+                                                    "parentheses")]
+    country: Annotated[str | None, Schema(description="ISO 3166-1 alpha-2 code of its home")]
+    language: Annotated[str | None, Schema(description="ISO 639-1 code of its main edition's language")]
+    flags: Annotated[list[QuestionableFlag], Schema(description="Why the source is questionable (empty for an "
+                                                                "ordinary outlet)")]
+    questionable: Annotated[bool, Schema(description="Whether it carries any questionable-source flag")]
     raters: list[RaterRating]
 
 
