@@ -9,6 +9,10 @@ Plain Python (no model, no download), deterministic across processes, fast enoug
   ``policy``); numbers of two or more characters are kept (``2,500``, ``13``, ``2016`` help tell events apart);
 * two adjacent capitalised words inside a sentence also give a name term, ``donald_trump``, ``supreme_court``,
   ``kim_jong``, because names pin an event far better than their parts;
+* Chinese, Japanese and Korean text, written without spaces between words (or, in Korean, with particles
+  glued to them), gives overlapping character bigrams of each run of Han, kana or Hangul characters
+  (``日本政府`` -> ``日本``, ``本政``, ``政府``), the standard way to index these scripts without a dictionary
+  (Lucene's CJK bigram analyser); numbers and Latin names inside such text are terms as everywhere;
 * headline terms count ``title_weight`` times (editors put the event in the headline);
 * a term weighs ``(1 + log tf) * idf`` with ``idf = log((N + 1) / (df + 1)) + 1`` from document frequencies
   the caller supplies (the clusterer keeps them in the database), and the vector is L2-normalised.
@@ -52,6 +56,8 @@ MAX_TERM_LENGTH = 40
 _SPLIT = re.compile(r"([^\W_]+(?:['’][^\W_]+)*)")
 _SENTENCE_BREAK = re.compile(r"[.,!?;:\"“”()\[\]|—–]")
 _DIGITS = re.compile(r"\d")
+#: Han ideographs, hiragana, katakana and Hangul syllables: scripts indexed by character bigrams.
+_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af]+")
 
 
 def stem(word: str) -> str:
@@ -106,6 +112,10 @@ def terms(text: str, *, max_words: int | None = None) -> list[str]:
     append = out.append
     prev_cap: str | None = None  # the previous word's term when it was capitalised
     for i, token in enumerate(words):
+        if _CJK.search(token):
+            out.extend(_cjk_terms(token))
+            prev_cap = None
+            continue
         term = _normal(token)
         if term is None:
             prev_cap = None
@@ -119,6 +129,28 @@ def terms(text: str, *, max_words: int | None = None) -> list[str]:
             prev_cap = term
         else:
             prev_cap = None
+    return out
+
+
+def _cjk_terms(token: str) -> list[str]:
+    """Character bigrams of the CJK runs of a token, and the terms of what lies between them (numbers, Latin
+    words); a lone CJK character between others gives no term (one character says little)."""
+    out: list[str] = []
+    position = 0
+    for run in _CJK.finditer(token):
+        rest = token[position:run.start()]
+        if rest:
+            term = _normal(rest)
+            if term is not None:
+                out.append(term)
+        chars = run.group()
+        out.extend(chars[i:i + 2] for i in range(len(chars) - 1))
+        position = run.end()
+    rest = token[position:]
+    if rest:
+        term = _normal(rest)
+        if term is not None:
+            out.append(term)
     return out
 
 

@@ -44,3 +44,15 @@ def test_cosine_and_shared_terms():
     assert textvec.cosine(a, b) == pytest.approx(2 / (2 ** 0.5 * 5 ** 0.5))
     assert textvec.cosine(a, {}) == 0.0
     assert textvec.shared_terms(a, b) == ("y",)
+
+
+def test_chinese_japanese_and_korean_text_gives_character_bigrams():
+    """Written without spaces, a Japanese sentence was one 'word' of 30 characters: no term at all."""
+    from newstilt.textvec import terms
+
+    japanese = terms("日本政府は2024年に中国と首脳会談を行った")
+    assert {"日本", "政府", "中国", "首脳", "会談", "2024"} <= set(japanese)
+    assert not any(len(term) > 2 and not term.isdigit() for term in japanese)
+    assert {"대통", "통령", "정상", "회담"} <= set(terms("윤석열 대통령은 정상회담을 했다"))
+    assert terms("上海 Tesla factory") == ["上海", "tesla", "factory"]
+    assert terms("海 Tesla") == ["tesla"]  # a lone character says little
