@@ -257,9 +257,12 @@ class RatingsIndex:
     generated_at: str = field(default_factory=lambda: datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"))
     _keys: dict[str, tuple[Outlet, str]] = field(init=False, repr=False)
     _paths: dict[str, list[tuple[tuple[str, ...], str]]] = field(init=False, repr=False)
+    #: JSON of each outlet and of the whole table, made once: an index never changes (a new one is built when
+    #: the ratings do), and a lookup is the service's most frequent request.
+    _json: dict[str, bytes] = field(init=False, repr=False)
 
     def __post_init__(self):
-        self._keys, self._paths = {}, {}
+        self._keys, self._paths, self._json = {}, {}, {}
         for outlet in self.outlets.values():
             for key, kind in ((outlet.domain, "domain"), *((a, "alias") for a in outlet.aliases)):
                 self._keys[key] = (outlet, kind)
@@ -409,6 +412,22 @@ class Ratings:
             return self._index
 
 
+def _dumps(value) -> bytes:
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode()
+
+
 def dumps_table(index: RatingsIndex) -> bytes:
-    """The whole table as compact JSON bytes (what ``GET /api/v1/sources`` serves)."""
-    return json.dumps(index.to_dict(), separators=(",", ":"), ensure_ascii=False).encode()
+    """The whole table as compact JSON bytes (what ``GET /api/v1/sources`` serves), made once per index."""
+    body = index._json.get("")
+    if body is None:
+        body = index._json[""] = _dumps(index.to_dict())
+    return body
+
+
+def dumps_match(index: RatingsIndex, match: Match) -> bytes:
+    """``match.to_dict()`` as compact JSON bytes (what a lookup answers), the outlet's part made once per index."""
+    outlet = index._json.get(match.outlet.domain)
+    if outlet is None:
+        outlet = index._json[match.outlet.domain] = _dumps(match.outlet.to_dict(index.rater_names))
+    return b'{"outlet":' + outlet + b',"match":' + _dumps(
+        {"key": match.key, "host": match.host, "kind": match.kind}) + b"}"
