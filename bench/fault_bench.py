@@ -124,11 +124,18 @@ def check(nt, base: str, clean: dict[str, str]) -> dict:
 
 
 class Readers:
-    """Threads reading the store as a running service would, while ingestion writes."""
+    """Threads reading the store as a running service would, while ingestion writes; and one watching the
+    SQLite write-ahead log's size (``wal_max``, bytes)."""
 
     def __init__(self, nt, n: int = 2):
-        self.nt, self.stop, self.reads = nt, threading.Event(), 0
+        self.nt, self.stop, self.reads, self.wal_max = nt, threading.Event(), 0, 0
         self.threads = [threading.Thread(target=self.run, daemon=True) for _ in range(n)]
+        self.threads.append(threading.Thread(target=self.watch, daemon=True))
+
+    def watch(self):
+        url = self.nt.settings.resolved_database_url
+        while not self.stop.wait(0.1):
+            self.wal_max = max(self.wal_max, wal_size(url))
 
     def run(self):
         while not self.stop.is_set():
@@ -220,7 +227,6 @@ def main() -> None:
         settings = settings_for(tmp, "faulty", args.database_url)
         with make_newstilt(**settings) as nt:
             register(nt, faulty_base)
-            wal_max = 0
             page_fetches = Counter()
             original = nt.fetcher.fetch
 
@@ -234,7 +240,6 @@ def main() -> None:
                 for current_pass in range(1, args.passes + 2):
                     started = time.perf_counter()
                     stats = nt.ingest_pass(workers=8)
-                    wal_max = max(wal_max, wal_size(settings["database_url"]))
                     result = check(nt, faulty_base, clean)
                     result.update(seconds=round(time.perf_counter() - started, 1), pages_fetched=page_fetches[
                         current_pass], nothing_new=stats.nothing_new)
@@ -244,7 +249,7 @@ def main() -> None:
                           f"{result['text_within_10pct']} with text within 10 %, {result['damaged_rows']} damaged "
                           f"rows, {result['duplicates']} duplicates; {result['pages_fetched']} pages fetched")
             figures["concurrent_reads"] = readers.reads
-            figures["wal_max_mb"] = round(wal_max / 2**20, 1)
+            figures["wal_max_mb"] = round(readers.wal_max / 2**20, 1)
             print(f"WAL: largest {figures['wal_max_mb']} MB during the faulty run "
                   f"({readers.reads} rounds of concurrent reads)")
         figures["crash"] = crash_test(tmp, faulty_base, None, args.kill_after)
