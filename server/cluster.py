@@ -51,6 +51,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 
@@ -80,7 +81,8 @@ _INSERT_STORY = (stories.insert().values(title=_P("title"), title_article_id=_P(
 _UPDATE_STORY = (stories.update().where(stories.c.id == _P("sid"))
                  .values(article_count=stories.c.article_count + 1, updated_at=_P("now"), first_published=_P("first"),
                          last_published=_P("last"), title=sa.func.coalesce(_P("title", type_=sa.Text), stories.c.title),
-                         title_article_id=sa.func.coalesce(_P("tid", type_=sa.Integer), stories.c.title_article_id)))
+                         title_article_id=sa.func.coalesce(_P("tid", type_=sa.Integer), stories.c.title_article_id),
+                         counts_version=None))  # the listing columns are stale (``newstilt.storyrows``)
 _LOCK = sa.select(sa.func.pg_advisory_xact_lock(ADVISORY_LOCK_KEY))
 _Q_STORIES = (sa.select(stories.c.id, stories.c.first_published, stories.c.last_published, stories.c.article_count,
                         stories.c.title_article_id).where(stories.c.id.in_(_P("ids", expanding=True))))
@@ -242,8 +244,13 @@ class Clusterer:
     """Assigns articles to stories. One instance may be shared by threads: all its state is in the database."""
 
     def __init__(self, store, *, window_days: int | None = None, threshold: float | None = None,
-                 config: ClusterConfig | None = None, deduper: Deduper | None = None, **options):
-        """``window_days``, ``threshold`` and any other ``ClusterConfig`` field override ``config``."""
+                 config: ClusterConfig | None = None, deduper: Deduper | None = None,
+                 on_change: Callable[[sa.Connection, int, int], None] | None = None, **options):
+        """``window_days``, ``threshold`` and any other ``ClusterConfig`` field override ``config``.
+
+        ``on_change(conn, story_id, article_id)`` is called in the transaction of ``add`` once an article has
+        been placed (a new story or a join): the facade keeps the story row's listing columns current with it.
+        """
         if window_days is not None:
             options["window_days"] = window_days
         if threshold is not None:
@@ -251,6 +258,7 @@ class Clusterer:
         self.store = store
         self.config = replace(config or ClusterConfig(), **options)
         self.deduper = deduper or Deduper()
+        self.on_change = on_change
         self._pg = store.backend == "postgresql"
         statements = {**_SQL, **_SQL_BY_BACKEND["postgresql" if self._pg else "sqlite"]}
         statements.update({f"candidates_{n}": _candidates_sql(n) for n in range(1, self.config.posting_terms + 1)})
@@ -303,6 +311,8 @@ class Clusterer:
         self._sql.run(conn, "place_article", {"aid": article_id, "sid": story_id, "score": score, "fp": digest,
                                               "orig": copy.original_id if copy else None})
         self._index(conn, story_id, doc)
+        if self.on_change is not None:
+            self.on_change(conn, story_id, article_id)
         return assignment
 
     def match(self, conn, title: str, text: str, published: datetime | None) -> Assignment | None:

@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from .ingest import Ingestor, PassStats
     from .ratings import Ratings, RatingsIndex
     from .storage import Store
+    from .storyrows import StoryQuery, StoryRows
 
 LOGGER = logging.getLogger(__name__)
 
@@ -44,6 +45,7 @@ class Newstilt:
     def __init__(self, settings: Settings | None = None):
         self.settings = settings or Settings.from_env()
         self._lock = threading.RLock()
+        self._rows_version: str | None = None  # the ratings version the story rows were last refreshed for
 
     def __enter__(self) -> Newstilt:
         return self
@@ -74,7 +76,14 @@ class Newstilt:
     def clusterer(self) -> Clusterer:
         from .cluster import Clusterer
 
-        return Clusterer(self.store)
+        return Clusterer(self.store, on_change=self.story_rows.changed)
+
+    @cached_property
+    def story_rows(self) -> StoryRows:
+        """Keeps each story row's listing columns (counts, blindspot, summary) current."""
+        from .storyrows import StoryRows
+
+        return StoryRows(self.ratings, self.blindspot_rule)
 
     @cached_property
     def blindspot_rule(self) -> BlindspotRule:
@@ -125,6 +134,7 @@ class Newstilt:
 
         result = import_file(self.store, path, fmt)
         self.ratings.invalidate()
+        self.refresh_stories()
         return result
 
     def list_raters(self) -> list[dict]:
@@ -207,21 +217,68 @@ class Newstilt:
 
         return analyze(self, url, html=html, title=title)
 
+    def refresh_stories(self) -> int:
+        """Bring every story row's listing columns up to date with the current ratings; how many were rewritten.
+
+        Cheap when nothing changed: the rows' ratings stamp is compared in full only when this process sees a
+        new ratings version, otherwise only rows marked stale (an indexed lookup) are looked for.
+        """
+        from .storyrows import has_stale_rows
+
+        index = self.index()
+        version = self.story_rows.version(index)
+        all_versions = version != self._rows_version
+        if not all_versions:
+            with self.store.connect() as conn:
+                if not has_stale_rows(conn):
+                    return 0
+        with self.store.begin() as conn:
+            self.clusterer.lock(conn)  # no article joins a story while its row is rewritten
+            written = self.story_rows.refresh(conn, all_versions=all_versions)
+        self._rows_version = version
+        return written
+
     def story(self, story_id: int) -> dict:
         """One story's full coverage (NotFoundError if there is none)."""
         from .coverage import story_payload
 
+        self.refresh_stories()
         with self.store.connect() as conn:
             return story_payload(conn, story_id, self.index(), self.blindspot_rule)
 
-    def list_stories(self, *, since=None, blindspot: str | None = None, limit: int = 20,
-                     min_sources: int = 1) -> list[dict]:
-        """Recent stories, newest first, optionally only blindspots for one side."""
-        from .coverage import list_stories
+    def stories(self, query: StoryQuery) -> tuple[list[dict], bool]:
+        """A page of stories, newest first (one query): (stories, whether there is a next page)."""
+        from .storyrows import list_stories
 
+        self.refresh_stories()
         with self.store.connect() as conn:
-            return list_stories(conn, self.index(), self.blindspot_rule, since=since, blindspot=blindspot,
-                                limit=limit, min_sources=min_sources)
+            return list_stories(conn, self.story_rows, self.index(), query)
+
+    def list_stories(self, *, since=None, blindspot: str | None = None, limit: int = 20,
+                     min_sources: int = 1, offset: int = 0) -> list[dict]:
+        """Recent stories, newest first, optionally only blindspots for one side."""
+        from .storyrows import StoryQuery
+
+        return self.stories(StoryQuery(since=since, blindspot=blindspot, limit=limit, min_sources=min_sources,
+                                       offset=offset))[0]
+
+    def source(self, key: str, *, limit: int = 20, offset: int = 0) -> dict:
+        """An outlet's page: its ratings (each rater's), details, recent articles and how often its stories
+        are blindspots. ``key`` is a domain or alias; NotFoundError when nothing is known about it."""
+        from .coverage import outlet_summary
+        from .errors import NotFoundError
+        from .storyrows import outlet_stats, recent_articles
+
+        index = self.index()
+        outlet = index.outlet_for_key(key)
+        keys = [outlet.domain] if outlet else [key]
+        with self.store.connect() as conn:
+            stats = outlet_stats(conn, keys)
+            if outlet is None and not stats["articles"]:
+                raise NotFoundError(f"no outlet {key}")
+            recent, more = recent_articles(conn, keys, limit=limit, offset=offset)
+        return {"outlet": outlet.to_dict(index.rater_names) if outlet else outlet_summary(index, key),
+                "rated": outlet is not None, "stats": stats, "articles": recent, "more": more}
 
     def counts(self) -> dict:
         return self.store.counts()

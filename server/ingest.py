@@ -182,8 +182,9 @@ class Ingestor:
         article = None
         try:
             page = self.fetcher.fetch(url, expect="html")
+            feed_outlet = index.outlet_for_key(feed["outlet"]) if feed["outlet"] else None
             article = extract_article(page.body, page.final_url, feed_outlet_domain=feed["outlet"],
-                                      encoding=page.charset)
+                                      encoding=page.charset, outlet_aliases=feed_outlet.aliases if feed_outlet else ())
         except NewstiltError as exc:
             LOGGER.info("article %s: %s; using the feed's text", url, exc)
             stats.pages_failed += 1

@@ -57,13 +57,30 @@ SCHEMAS = {
         "scale": {"type": "object"},
         "platforms": {"type": "array", "items": {"type": "string"}},
         "outlets": {"type": "array", "items": _ref("Outlet")}}},
-    "Distribution": {"type": "object", "description": "Distinct outlets per side; each outlet counts once",
+    "Distribution": {"type": "object", "description": "Distinct outlets (sources) per side; each outlet counts "
+                     "once, a syndicated copy not at all, the reader's own outlet (analyze) once. left/center/right "
+                     "percent: whole percentages of the rated sources, summing to 100 (0 when none is rated); "
+                     "unrated percent: the unrated sources' share of all sources",
                      "properties": {
         "total": {"type": "integer"}, "rated": {"type": "integer"},
-        **{side: {"type": "object", "properties": {"count": {"type": "integer"}, "percent": {"type": "number"}}}
+        **{side: {"type": "object", "properties": {"count": {"type": "integer"}, "percent": {"type": "integer"}}}
            for side in ("left", "center", "right", "unrated")},
+        "percent_of": {"const": "rated"},
         "detail": {"type": "object", "description": "Count per seven-step label",
                    "properties": {label: {"type": "integer"} for label in BIAS_LABELS}}}},
+    "SummaryBullet": {"type": "object", "required": ["text", "url", "outlet"], "properties": {
+        "text": {"type": "string", "description": "A sentence (or a contiguous span of one) quoted verbatim"},
+        "url": {"type": "string"}, "outlet": {"type": ["object", "null"]}, "article_id": {"type": "integer"}}},
+    "CoverageDetails": {"type": "object", "properties": {
+        "sources": {"type": "integer"},
+        "factuality": {"type": "object", "description": "Sources per factuality level (and unknown)"},
+        "ownership": {"type": "object", "description": "Sources per ownership category (and unknown)"},
+        "owners": {"type": "object", "description": "Sources per owner name"},
+        "countries": {"type": "object", "description": "Sources per country code (and unknown)"},
+        "questionable": {"type": "object", "properties": {"count": {"type": "integer"},
+                                                          "sources": {"type": "array", "items": {"type": "object"}}}},
+        "original_reporting": {"type": "object", "description": "Articles, original ones, syndicated copies, "
+                               "percent original"}}},
     "Blindspot": {"type": "object", "properties": {
         "side": {"enum": ["left", "right", None], "description": "The side that is missing the story"},
         "rule": {"type": "object"}, "explanation": {"type": "string"}}},
@@ -75,11 +92,22 @@ SCHEMAS = {
     "Story": {"type": "object", "required": ["id", "title", "distribution", "blindspot"], "properties": {
         "id": {"type": "integer"}, "title": {"type": "string"},
         "first_published": {"type": ["string", "null"]}, "last_published": {"type": ["string", "null"]},
-        "article_count": {"type": "integer"}, "source_count": {"type": "integer"},
-        "includes_this_page": {"type": "boolean", "description": "In analyze: whether the counts include the "
-                               "analysed page (stored) or not (a new page matched to the story)"},
+        "last_updated": {"type": ["string", "null"], "description": "When an article last joined"},
+        "article_count": {"type": "integer"},
+        "source_count": {"type": "integer", "description": "= distribution.total"},
+        "includes_this_page": {"type": "boolean", "description": "In analyze: whether the analysed page is a "
+                               "stored member (true) or a new page matched to the story (false); its outlet is "
+                               "counted in the distribution either way"},
         "distribution": _ref("Distribution"), "blindspot": _ref("Blindspot"),
-        "articles": {"type": "object", "description": "Articles grouped by side: left, center, right, unrated",
+        "summary": {"type": "array", "items": _ref("SummaryBullet"), "description": "3-5 quoted sentences for a "
+                    "story of 2+ sources (fewer when the texts are short), else empty"},
+        "coverage": _ref("CoverageDetails"),
+        "framing": {"type": "object", "description": "Words only one side's headlines and ledes use",
+                    "properties": {"available": {"type": "boolean"}, "left": {"type": "array"},
+                                   "right": {"type": "array"}}},
+        "timeline": {"type": "array", "items": {"type": "object"}, "description": "Every article by publication"},
+        "articles": {"type": "object", "description": "Articles grouped by side: left, center, right, unrated "
+                     "(group headings count sources: distribution[side].count)",
                      "additionalProperties": {"type": "array", "items": _ref("StoryArticle")}}}},
     "Analysis": {"type": "object", "properties": {
         "url": {"type": "string"}, "outlet": {"oneOf": [_ref("Lookup"), {"type": "null"}]},
@@ -120,11 +148,15 @@ PATHS = {
         "summary": "Recent stories, newest first",
         "parameters": [
             {"name": "since", "in": "query", "schema": {"type": "string", "format": "date-time"}},
-            {"name": "blindspot", "in": "query", "schema": {"enum": ["left", "right"]}},
+            {"name": "date", "in": "query", "schema": {"type": "string", "format": "date"}},
+            {"name": "blindspot", "in": "query", "schema": {"enum": ["left", "right", "any"]}},
+            {"name": "q", "in": "query", "schema": {"type": "string"}, "description": "Headline words"},
             {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 100}},
+            {"name": "offset", "in": "query", "schema": {"type": "integer", "minimum": 0, "maximum": 10000}},
             {"name": "min_sources", "in": "query", "schema": {"type": "integer", "minimum": 0}}],
         "responses": {"200": _json({"type": "object", "properties": {
-            "stories": {"type": "array", "items": _ref("Story")}}}, "Stories"), **ERRORS}}},
+            "stories": {"type": "array", "items": _ref("Story")},
+            "next_offset": {"type": ["integer", "null"]}}}, "Stories"), **ERRORS}}},
     "/api/v1/stories/{story_id}": {"get": {
         "summary": "One story's full coverage",
         "parameters": [{"name": "story_id", "in": "path", "required": True, "schema": {"type": "integer"}}],
