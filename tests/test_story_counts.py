@@ -1,9 +1,10 @@
-"""Counts that add up (issue #9): one function counts a story's sources, and the API, the listing and analyze
-all show its numbers. Hand-made stories with repeated outlets, syndicated copies (another
+"""Counts that add up (issue #9): one function counts a story's sources, and the API, the listing, analyze and
+the story page all show its numbers. Hand-made stories with repeated outlets, syndicated copies (another
 outlet's and the outlet's own), unrated sites, and the reader's own outlet, stored or not."""
 from __future__ import annotations
 
 import random
+import re
 from datetime import UTC, datetime
 
 import pytest
@@ -87,7 +88,12 @@ def story_id(nt):
     return sid
 
 
-def test_every_payload_counts_the_same_sources(client, story_id):
+def _bar_numbers(html: str) -> dict:
+    return {side: (int(pct), int(n)) for side, pct, n in re.findall(
+        r'<span class="key (left|center|right)"><b>\w+ (\d+)%</b> <span class="muted">\((\d+)\)</span>', html)}
+
+
+def test_every_payload_page_and_heading_counts_the_same_sources(client, story_id):
     story = client.get(f"/api/v1/stories/{story_id}").json
     dist = story["distribution"]
     # nytimes twice, bbc and its own copy, reuters and a reprint by breitbart, fox, an unrated blog: 5 sources
@@ -98,6 +104,15 @@ def test_every_payload_counts_the_same_sources(client, story_id):
     [listed] = client.get("/api/v1/stories").json["stories"]
     assert listed["distribution"] == dist and listed["source_count"] == 5
     assert listed["blindspot"] == story["blindspot"]
+    # the page: each side's heading counts sources, as the bar does
+    html = client.get(f"/stories/{story_id}").get_data(as_text=True)
+    for group in GROUPS:
+        heading = re.search(rf'<h3 id="side-{group}">\w+ · (\d+) sources?</h3>', html)
+        assert heading and int(heading.group(1)) == dist[group]["count"], group
+    assert _bar_numbers(html) == {s: (dist[s]["percent"], dist[s]["count"]) for s in SIDES}
+    assert f"{dist['unrated']['count']} unrated" in html
+    # the front page shows the same bar
+    assert _bar_numbers(client.get("/").get_data(as_text=True)) == _bar_numbers(html)
 
 
 def test_an_outlet_never_carries_its_own_article(client, story_id):
