@@ -210,8 +210,8 @@ def list_query(q: StoryQuery) -> sa.Select:
                             stories.c.last_published >= start)
     if q.blindspot in ("left", "right"):
         query = query.where(stories.c.blindspot == q.blindspot)
-    elif q.blindspot == "any":
-        query = query.where(stories.c.blindspot.is_not(None))
+    elif q.blindspot == "any":  # IN, not IS NOT NULL: both read the (blindspot, last_published) index
+        query = query.where(stories.c.blindspot.in_(("left", "right")))
     if q.min_sources > 1:
         query = query.where(stories.c.source_count >= q.min_sources)
     for word in q.words:

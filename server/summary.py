@@ -1,6 +1,9 @@
 """An attributed, extractive summary of a story: 3-5 sentences taken verbatim from its articles.
 
-Offline and deterministic (scikit-learn's TF-IDF, no model to download):
+Offline and deterministic (TF-IDF as scikit-learn weighs it, with its English stop words; no model to download).
+A summary is recomputed when an article joins its story, so it has to be cheap (about 1-3 ms): each article's
+candidate sentences and their words are worked out once per text and cached (``_prepared``, a pure function),
+and the scoring is sparse-matrix arithmetic.
 
 1. **Sentences.** Each article's text is split into paragraphs (lines) and sentences by ``split_sentences``,
    which knows abbreviations (``Mr.``, ``U.S.``, ``Sen.``, ``Jan.``, initials), keeps a quotation whole when
@@ -10,8 +13,8 @@ Offline and deterministic (scikit-learn's TF-IDF, no model to download):
    left out: bylines, photo credits, "sign up", "click here", copyright lines, links, sentences whose
    quotation marks do not pair up, fragments (too short, too long, no final stop, lowercase start).
 2. **Candidates.** The first ``sentences_per_article`` usable sentences of each article that counts (not a
-   syndicated copy), at most ``max_articles`` articles, one per outlet first: news writing puts the facts
-   first.
+   syndicated copy), from the top ``max_chars`` of its text, at most ``max_articles`` articles, one per outlet
+   first: news writing puts the facts first.
 3. **Centrality.** Sentences are weighed TF-IDF (fitted on the story's own candidates) and each is scored by
    its cosine to the *other* articles' sentences (so a point several outlets report scores high, one outlet's
    aside low), plus its similarity to the story's headlines, with a mild preference for sentences near the
@@ -29,6 +32,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 
@@ -174,24 +178,41 @@ class _Candidate:
     source: Source
     sentence: Sentence
     position: int
+    tokens: tuple[str, ...]
+
+
+_TOKEN = re.compile(r"(?u)\b[^\W\d_]{2,}\b")
+
+
+def tokens(text: str) -> tuple[str, ...]:
+    """Lowercased words of two letters or more, English stop words left out (scikit-learn's list)."""
+    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
+
+    return tuple(w for w in _TOKEN.findall(text.lower()) if w not in ENGLISH_STOP_WORDS)
+
+
+@lru_cache(maxsize=8192)
+def _prepared(text: str, title: str, max_chars: int, per_article: int) -> tuple[tuple[Sentence, tuple[str, ...]], ...]:
+    """An article's candidate sentences with their words, computed once per text: a story's summary is
+    recomputed whenever an article joins, from the same texts (a pure function of its arguments)."""
+    out = []
+    folded_title = title.casefold()
+    for index, sentence in enumerate(iter_sentences(text[:max_chars])):
+        if index == 0:
+            sentence = strip_dateline(sentence)
+        if not usable(sentence.text) or sentence.text.casefold() == folded_title:
+            continue
+        out.append((sentence, tokens(sentence.text)))
+        if len(out) >= per_article:
+            break
+    return tuple(out)
 
 
 def candidates(sources: Sequence[Source], config: SummaryConfig) -> list[_Candidate]:
-    out = []
-    for source in sources[:config.max_articles]:
-        position = 0
-        for index, sentence in enumerate(iter_sentences(source.text[:config.max_chars])):
-            if index == 0:
-                sentence = strip_dateline(sentence)
-            if not usable(sentence.text):
-                continue
-            if sentence.text.casefold() == source.title.casefold():
-                continue
-            out.append(_Candidate(source, sentence, position))
-            position += 1
-            if position >= config.sentences_per_article:
-                break
-    return out
+    return [_Candidate(source, sentence, position, words)
+            for source in sources[:config.max_articles]
+            for position, (sentence, words) in enumerate(
+                _prepared(source.text, source.title, config.max_chars, config.sentences_per_article))]
 
 
 def bullet_count(n_outlets: int, config: SummaryConfig) -> int:
@@ -214,7 +235,6 @@ def summarize(sources: Sequence[Source], config: SummaryConfig | None = None) ->
     """3-5 bullets, each a sentence of one of ``sources`` (in publication order) with its citation; [] when the
     story has fewer than two outlets or nothing usable."""
     from scipy import sparse
-    from sklearn.feature_extraction.text import TfidfVectorizer
 
     config = config or SummaryConfig()
     sources = order_sources(sources, config.max_articles)
@@ -224,13 +244,15 @@ def summarize(sources: Sequence[Source], config: SummaryConfig | None = None) ->
     if not pool:
         return []
     texts = [c.sentence.text for c in pool]
-    vectorizer = TfidfVectorizer(stop_words="english", sublinear_tf=True, token_pattern=r"(?u)\b[^\W\d_]{2,}\b",
-                                 dtype=np.float64)
-    try:
-        x = vectorizer.fit_transform(texts)  # sparse, rows L2-normalised
-    except ValueError:  # nothing but stop words
+    # TF-IDF over the story's candidate sentences, from the cached words
+    vocabulary: dict[str, int] = {}
+    title_words = [tokens(s.title) for s in sources]
+    counts = _counts([c.tokens for c in pool], vocabulary, grow=True)
+    if not vocabulary:  # nothing but stop words
         return []
-    titles = np.asarray(vectorizer.transform([s.title for s in sources]).sum(axis=0)).ravel()
+    idf = np.log((1 + counts.shape[0]) / (1 + np.bincount(counts.indices, minlength=counts.shape[1]))) + 1
+    x = _weigh(counts, idf)  # sparse, rows L2-normalised
+    titles = np.asarray(_weigh(_counts(title_words, vocabulary, grow=False), idf).sum(axis=0)).ravel()
     title_norm = np.linalg.norm(titles)
 
     # centrality: each sentence's cosine to the sum of the *other* outlets' sentences, all at once
@@ -280,3 +302,33 @@ def summarize(sources: Sequence[Source], config: SummaryConfig | None = None) ->
         redundancy = np.maximum(redundancy, np.asarray((words @ words[best].T).todense()).ravel())
     return [{"text": pool[i].sentence.text, "article_id": pool[i].source.article_id, "url": pool[i].source.url,
              "outlet": pool[i].source.outlet} for i in chosen]
+
+
+def _counts(rows: Sequence[Sequence[str]], vocabulary: dict[str, int], *, grow: bool):
+    """A sparse document-term count matrix of ``rows`` (words); ``grow`` adds unseen words to ``vocabulary``."""
+    from scipy import sparse
+
+    indices, indptr = [], [0]
+    for words in rows:
+        for word in words:
+            column = vocabulary.get(word)
+            if column is None and grow:
+                column = vocabulary[word] = len(vocabulary)
+            if column is not None:
+                indices.append(column)
+        indptr.append(len(indices))
+    matrix = sparse.csr_matrix((np.ones(len(indices)), indices, indptr), shape=(len(rows), max(len(vocabulary), 1)))
+    matrix.sum_duplicates()
+    return matrix
+
+
+def _weigh(counts, idf: np.ndarray):
+    """TF-IDF rows, L2-normalised: ``(1 + log tf) * idf`` with the smoothed IDF, as scikit-learn's
+    ``TfidfTransformer(sublinear_tf=True)`` computes it (without its input validation, which cost more than
+    the arithmetic on every summary)."""
+    weighted = counts.copy()
+    weighted.data = (1 + np.log(weighted.data)) * idf[weighted.indices]
+    rows = np.repeat(np.arange(weighted.shape[0]), np.diff(weighted.indptr))
+    norms = np.sqrt(np.bincount(rows, weights=weighted.data ** 2, minlength=weighted.shape[0]))
+    weighted.data /= np.where(norms > 0, norms, 1)[rows]
+    return weighted
