@@ -14,7 +14,8 @@ story's counted articles changed and it has two sources or more). When the ratin
 bundled table, another blindspot rule) :meth:`StoryRows.refresh` recomputes the counts of every row whose stamp
 differs, in bulk: one read of the members of 500 stories at a time and one batched UPDATE, no summary work.
 Rows left stale by a writer without this hook (a 0.1.0 database after its upgrade, a bare ``Clusterer``) get
-counts and summary on the next refresh, which the facade runs before it lists.
+counts and summary on the next refresh, which the facade runs before it lists (for an upgraded store of 33,000
+articles and 18,000 stories this first refresh takes about 45 s, once).
 
 Listing is then one query over the ``stories`` table, with its indexes (``last_published``; ``blindspot,
 last_published`` for the blindspot pages).
