@@ -19,7 +19,22 @@ reports:
   was on those dates (later years are denser, undated articles come last);
 * ``match`` latency (p50/p95/p99) of the gold articles once everything is stored, one connection per call as
   the analyze API does it;
-* what the background clustering looks like (number of stories, sizes, spans), as a sanity check.
+* what the background clustering looks like (number of stories, sizes, spans), as a sanity check;
+* **ingested vs analysed**: one article of each gold story is held out of the store; pairwise F1 over the
+  stored gold articles, then each held-out article is analysed as the extension does (its page's URL and HTML,
+  rendered by ``newsnet.py`` when ``--newsnet`` or ``../shared/tools/newsnet.py`` is there, through
+  ``Newstilt.analyze``, nothing stored) and F1 is computed with it placed in the story analyze answered; then
+  the held-out articles are imported too and the usual F1 over all gold articles follows;
+* **purity**: gold stories split over several system stories, system stories merging several gold stories, and
+  the largest time span of a system story holding more than one gold story;
+* **summaries**: how many stories of two sources or more have one, how many bullets, how many distinct outlets
+  they cite (against the story's sources), the share of bullets found verbatim in the cited article (must be
+  100 %), and the time ``StoryRows.changed`` takes when an article joins a story (summary recomputed);
+* **listing** with everything stored: 50 latest stories, 50 latest of two sources or more, 50 blindspots,
+  each read through the facade (one query), p50/p95 over repeated calls.
+
+``--cluster max_span_days=7,span_penalty=0`` runs the clusterer with other parameters (the figures before the
+mixed-event fix come from exactly that).
 
 The gold labels are read only here, to score the result: the import sees URLs, titles, texts and dates.
 """
@@ -45,10 +60,14 @@ import sqlalchemy as sa
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from newstilt.bulk import import_jsonl, parse_published  # noqa: E402
-from newstilt.cluster import Clusterer  # noqa: E402
+from newstilt.cluster import ClusterConfig, Clusterer  # noqa: E402
+from newstilt.config import Settings  # noqa: E402
+from newstilt.core import Newstilt  # noqa: E402
+from newstilt.coverage import BlindspotRule  # noqa: E402
 from newstilt.ingest import resolve_outlet  # noqa: E402
 from newstilt.ratings import Ratings  # noqa: E402
 from newstilt.storage import Store, articles, stories  # noqa: E402
+from newstilt.storyrows import StoryQuery, StoryRows  # noqa: E402
 from newstilt.urls import normalize_url  # noqa: E402
 
 PROBE_AT = 5000
@@ -171,6 +190,114 @@ def pairwise(gold: list[dict]) -> dict:
             "missed_pairs": fn, "all_partners_fraction": complete / len(gold)}
 
 
+class TimedRows:
+    """Wraps ``StoryRows.changed`` (the clusterer's hook): times each call, apart for stories of 2+ sources
+    (whose summary is recomputed when a counted article joins)."""
+
+    def __init__(self, inner: StoryRows):
+        self.inner = inner
+        self.summary_ms: list[float] = []
+        self.counts_ms: list[float] = []
+        self.record = True
+
+    def changed(self, conn, story_id, article_id=None):
+        start = time.perf_counter()
+        self.inner.changed(conn, story_id, article_id)
+        elapsed = (time.perf_counter() - start) * 1000
+        if self.record:
+            sources = conn.execute(sa.select(stories.c.source_count).where(stories.c.id == story_id)).scalar()
+            (self.summary_ms if sources >= 2 else self.counts_ms).append(elapsed)
+
+
+def choose_held_out(gold: list[dict]) -> set[str]:
+    """One article of each gold story (its last with a URL no other gold line has), by normalised URL."""
+    urls = Counter(item["norm_url"] for item in gold)
+    chosen = {}
+    for item in gold:
+        if urls[item["norm_url"]] == 1:
+            chosen[item["story_id"]] = item["norm_url"]
+    return set(chosen.values())
+
+
+def page_renderer(path: Path | None, stories_file: Path):
+    """``html(item)`` for a gold article: newsnet's page when its tool is at ``path``, else a plain page."""
+    if path is not None and path.exists():
+        import importlib.util
+
+        spec = importlib.util.spec_from_file_location("newsnet", path)
+        newsnet = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(newsnet)
+        net = newsnet.NewsNet(newsnet.load_articles([str(stories_file)]), "http://127.0.0.1:8800",
+                              argparse.Namespace(seed=0, feed_limit=100, full_content=False))
+        return lambda item: net.page(item["domain"], str(item["id"])), f"newsnet ({path})"
+    import html as htmlmod
+
+    def plain(item):
+        body = "".join(f"<p>{htmlmod.escape(p)}</p>" for p in (item.get("text") or "").split("\n") if p.strip())
+        when = f'<meta property="article:published_time" content="{item["published"].isoformat()}">' \
+            if item.get("published") else ""
+        return (f'<html><head><title>{htmlmod.escape(item["title"])}</title>'
+                f'<link rel="canonical" href="{htmlmod.escape(item["url"])}">{when}</head>'
+                f"<body><article><h1>{htmlmod.escape(item['title'])}</h1>{body}</article></body></html>")
+    return plain, "plain HTML (newsnet.py not found)"
+
+
+def purity(gold: list[dict], spans: dict[int, tuple]) -> dict:
+    """Gold stories split, system stories merging gold stories, largest span of a merging story (days)."""
+    systems_of, golds_of = defaultdict(set), defaultdict(set)
+    for item in gold:
+        if item["system"] is not None:
+            systems_of[item["story_id"]].add(item["system"])
+            golds_of[item["system"]].add(item["story_id"])
+    merging = [sid for sid, events in golds_of.items() if len(events) > 1]
+    span_days = [(spans[sid][1] - spans[sid][0]).total_seconds() / 86400 for sid in merging
+                 if sid in spans and spans[sid][0] is not None and spans[sid][1] is not None]
+    return {"gold_stories": len({item["story_id"] for item in gold}),
+            "split": sum(len(s) > 1 for s in systems_of.values()),
+            "merged_stories": len(merging), "gold_stories_merged": sum(len(golds_of[sid]) for sid in merging),
+            "largest_merged_span_days": max(span_days, default=0.0)}
+
+
+def summary_figures(conn) -> dict:
+    """Summaries of the stored stories of two sources or more: coverage of outlets, verbatim bullets."""
+    rows = conn.execute(sa.select(stories.c.id, stories.c.source_count, stories.c.summary)
+                        .where(stories.c.source_count >= 2)).all()
+    with_summary = [(r.id, r.source_count, json.loads(r.summary)) for r in rows if r.summary]
+    bullets = [b for _, _, summary in with_summary for b in summary]
+    texts = {}
+    ids = sorted({b["article_id"] for b in bullets})
+    for i in range(0, len(ids), 500):
+        texts.update(conn.execute(sa.select(articles.c.id, articles.c.text)
+                                  .where(articles.c.id.in_(ids[i:i + 500]))).all())
+    verbatim = sum(b["text"] in (texts.get(b["article_id"]) or "") for b in bullets)
+    outlets = [len({b["outlet"] for b in summary}) for _, _, summary in with_summary]
+    coverage = [len({b["outlet"] for b in summary}) / min(n, len(summary)) for _, n, summary in with_summary]
+    sizes = Counter(len(summary) for _, _, summary in with_summary)
+    return {"stories_2plus_sources": len(rows), "with_summary": len(with_summary),
+            "bullets": len(bullets), "bullets_per_summary": dict(sorted(sizes.items())),
+            "verbatim_share": verbatim / len(bullets) if bullets else None,
+            "mean_outlets_cited": statistics.fmean(outlets) if outlets else None,
+            "share_citing_2plus_outlets": sum(o >= 2 for o in outlets) / len(outlets) if outlets else None,
+            "outlet_coverage": statistics.fmean(coverage) if coverage else None}
+
+
+def listing_times(nt: Newstilt, repeats: int = 30) -> dict:
+    """Milliseconds to list 50 stories (latest; latest with 2+ sources; blindspots), p50/p95 over ``repeats``."""
+    out = {}
+    for name, query in (("latest_50", StoryQuery(limit=50)), ("latest_50_2plus", StoryQuery(limit=50, min_sources=2)),
+                        ("blindspots_50", StoryQuery(limit=50, blindspot="any")),
+                        ("blindspots_left_50", StoryQuery(limit=50, blindspot="left")),
+                        ("page_5_of_latest", StoryQuery(limit=50, offset=200))):
+        times, found = [], 0
+        for _ in range(repeats):
+            start = time.perf_counter()
+            items, _ = nt.stories(query)
+            times.append((time.perf_counter() - start) * 1000)
+            found = len(items)
+        out[name] = {"p50": percentile(times, 0.5), "p95": percentile(times, 0.95), "stories": found}
+    return out
+
+
 def background_shape(conn) -> dict:
     rows = conn.execute(sa.select(stories.c.article_count, stories.c.first_published,
                                   stories.c.last_published)).all()
@@ -208,7 +335,13 @@ def main(argv=None) -> int:
     parser.add_argument("--show", action="store_true", help="list the gold events the system split or merged")
     parser.add_argument("--progress", action="store_true", help="show progress bars")
     parser.add_argument("--probes", type=int, default=200, help="held-out articles timed at ~5k and at full size")
+    parser.add_argument("--newsnet", type=Path, default=None,
+                        help="newsnet.py, to render the analysed pages (default: ../tools/newsnet.py beside the data)")
+    parser.add_argument("--cluster", default="", help="ClusterConfig overrides, e.g. max_span_days=7,span_penalty=0")
     args = parser.parse_args(argv)
+    args.newsnet = args.newsnet or args.stories.resolve().parent.parent / "tools" / "newsnet.py"
+    args.cluster_config = ClusterConfig(**{k: type(getattr(ClusterConfig(), k))(v) for k, v in (
+        part.split("=") for part in args.cluster.split(",") if part)})
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
 
     cleanup = None
@@ -218,6 +351,8 @@ def main(argv=None) -> int:
         url, cleanup = temporary_postgres(url)
     store = Store(url)
     store.ensure_schema()
+    args.database_url_resolved = url
+    args.tmp = tmp.name
     try:
         return run(store, args)
     finally:
@@ -235,7 +370,9 @@ def run(store: Store, args) -> int:
             item["published"] = parse_published(item.get("published"))
         except ValueError:
             item["published"] = None
-    index = Ratings(store).index()
+    ratings = Ratings(store, max_age=Newstilt.RATINGS_MAX_AGE)  # as the service reads them
+    index = ratings.index()
+    rows = TimedRows(StoryRows(ratings, BlindspotRule()))
 
     def outlet_for(url: str):
         return resolve_outlet(index, urls=(url,))
@@ -255,14 +392,16 @@ def run(store: Store, args) -> int:
         item["norm_url"] = normalize_url(item["url"])
         item["published"] = parse_published(item["published"])
 
-    clusterer = Clusterer(store)
+    clusterer = Clusterer(store, config=args.cluster_config, on_change=rows.changed)
     probe_ms: dict[str, dict[str, list[float]]] = {}
 
     def measure(conn):
         clustered = conn.execute(sa.select(sa.func.count()).select_from(articles)
                                  .where(articles.c.story_id.is_not(None))).scalar()
+        rows.record = False
         probe_ms[f"at {clustered:,} clustered"] = {"add": probe_add(conn, store, clusterer, probes),
                                                    "match": probe_match(conn, clusterer, probes)}
+        rows.record = True
 
     timed = TimedClusterer(clusterer, before_probe=measure)
     start = time.perf_counter()
@@ -277,21 +416,59 @@ def run(store: Store, args) -> int:
         counts_bg[name] += value
     shutil.rmtree(tmp)
 
+    # the gold articles but one of each story: stored, then the held-out ones analysed as the extension does
+    held = choose_held_out(gold)
+    gold_lines = args.stories.read_text(encoding="utf-8").splitlines(keepends=True)
+    stored_file, held_file = Path(args.tmp) / "gold-stored.jsonl", Path(args.tmp) / "gold-held.jsonl"
+    stored_file.write_text("".join(line for line in gold_lines if line.strip() and
+                                   normalize_url(json.loads(line)["url"]) not in held), encoding="utf-8")
+    held_file.write_text("".join(line for line in gold_lines if line.strip() and
+                                 normalize_url(json.loads(line)["url"]) in held), encoding="utf-8")
     timed.times.clear()
     start = time.perf_counter()
-    counts_gold = import_jsonl(store, args.stories, clusterer=timed, outlet_for=outlet_for, progress=args.progress)
+    counts_gold = import_jsonl(store, stored_file, clusterer=timed, outlet_for=outlet_for, progress=args.progress)
     gold_seconds = time.perf_counter() - start
+
+    def system_stories() -> dict[str, int | None]:
+        with store.connect() as conn:
+            return dict(conn.execute(sa.select(articles.c.url, articles.c.story_id)
+                                     .where(articles.c.url.in_([g["norm_url"] for g in gold]))).all())
+
+    by_url = system_stories()
+    stored_gold = [dict(item, system=by_url.get(item["norm_url"])) for item in gold if item["norm_url"] not in held]
+    quality_ingested = pairwise(stored_gold)
+
+    render, renderer = page_renderer(args.newsnet, args.stories)
+    nt = Newstilt(Settings.from_env({}, data_dir=Path(args.tmp), database_url=args.database_url_resolved,
+                                    ingest=False))
+    analysed, analyze_ms = [], []
+    for item in gold:
+        if item["norm_url"] in held:
+            start = time.perf_counter()
+            answer = nt.analyze(item["url"], html=render(item))
+            analyze_ms.append((time.perf_counter() - start) * 1000)
+            analysed.append(dict(item, system=answer["story"]["id"] if answer["story"] else None))
+    quality_analysed = pairwise(stored_gold + analysed)
+    matched = sum(a["system"] is not None for a in analysed)
+
+    counts_held = import_jsonl(store, held_file, clusterer=timed, outlet_for=outlet_for, progress=False)
+    for name, value in counts_held.items():
+        counts_gold[name] += value
     gold_add_ms = [t for t, _, _ in timed.times]
 
     with store.connect() as conn:
         undated = set(conn.execute(sa.select(articles.c.id).where(articles.c.published.is_(None))).scalars())
-        by_url = dict(conn.execute(sa.select(articles.c.url, articles.c.story_id)
-                                   .where(articles.c.url.in_([g["norm_url"] for g in gold]))).all())
         stored = conn.execute(sa.select(sa.func.count()).select_from(articles)).scalar()
         shape = background_shape(conn)
+        spans = {r.id: (r.first_published, r.last_published) for r in conn.execute(
+            sa.select(stories.c.id, stories.c.first_published, stories.c.last_published))}
+        summaries = summary_figures(conn)
+    by_url = system_stories()
     for item in gold:
         item["system"] = by_url.get(item["norm_url"])
     quality = pairwise(gold)
+    listing = listing_times(nt)
+    nt.close()
 
     match_ms, agree = [], 0
     for item in gold:
@@ -309,6 +486,14 @@ def run(store: Store, args) -> int:
         "stored_articles": stored,
         "gold_articles": len(gold),
         "quality": quality,
+        "quality_ingested": {**quality_ingested, "articles": len(stored_gold)},
+        "quality_analysed_not_stored": {**quality_analysed, "analysed": len(analysed), "matched": matched,
+                                        "pages": renderer, "analyze_ms": summary(analyze_ms)},
+        "purity": purity(gold, spans),
+        "summaries": {**summaries, "update_ms_2plus_sources": summary(rows.summary_ms),
+                      "update_p99_ms": percentile(rows.summary_ms, 0.99),
+                      "update_ms_single_source": summary(rows.counts_ms)},
+        "listing_ms": listing,
         "import": {
             "background": counts_bg, "gold": counts_gold,
             "background_seconds": round(bg_seconds, 1),
@@ -352,6 +537,25 @@ def report(f: dict) -> None:
     print(f"  pairwise   precision {q['precision']:.3f}  recall {q['recall']:.3f}  F1 {q['f1']:.3f}  "
           f"({q['true_pairs']} right, {q['false_pairs']} wrong, {q['missed_pairs']} missed pairs)")
     print(f"  all gold partners in the article's story: {q['all_partners_fraction']:.3f}")
+    for name, label in (("quality_ingested", "ingested only"), ("quality_analysed_not_stored", "analysed")):
+        g = f[name]
+        print(f"  {label:>13}: precision {g['precision']:.3f}  recall {g['recall']:.3f}  F1 {g['f1']:.3f}"
+              + (f"  ({g['matched']} of {g['analysed']} held-out pages matched a story; pages: {g['pages']}; "
+                 f"analyze p50 {g['analyze_ms']['p50']:.1f} ms)" if name.startswith("quality_analysed")
+                 else f"  ({g['articles']} stored gold articles)"))
+    pu = f["purity"]
+    print(f"  purity: {pu['split']} of {pu['gold_stories']} gold stories split, {pu['merged_stories']} system "
+          f"stories merge {pu['gold_stories_merged']} gold stories, largest span of a merging story "
+          f"{pu['largest_merged_span_days']:.1f} days")
+    sm = f["summaries"]
+    print(f"  summaries: {sm['with_summary']} of {sm['stories_2plus_sources']} stories of 2+ sources, "
+          f"{sm['bullets']} bullets {sm['bullets_per_summary']}, verbatim {sm['verbatim_share']:.1%}, "
+          f"outlets cited mean {sm['mean_outlets_cited']:.2f} (2+ outlets: {sm['share_citing_2plus_outlets']:.1%}, "
+          f"coverage {sm['outlet_coverage']:.1%}); update on join p50 {sm['update_ms_2plus_sources']['p50']:.1f} ms, "
+          f"p95 {sm['update_ms_2plus_sources']['p95']:.1f} ms "
+          f"(single-source {sm['update_ms_single_source']['p50']:.2f})")
+    for name, t in f["listing_ms"].items():
+        print(f"  list {name:>20}: p50 {t['p50']:.1f} ms  p95 {t['p95']:.1f} ms  ({t['stories']} stories)")
     print(f"  import     {imp['articles_per_second']:.0f} articles/s (store + fingerprint + cluster); "
           f"background {imp['background_seconds']:.0f} s: {imp['background']}")
     print(f"  per-article cost, {p['articles']} held-out probe articles (same dates, same neighbourhood):")

@@ -2,7 +2,8 @@
 
 For a URL already ingested, the stored story. For a new URL, the HTML the extension sends is extracted (the
 server never fetches the reader's page) and matched against stored stories; nothing the reader reads is stored
-unless the ``store_analyzed`` setting says so.
+unless the ``store_analyzed`` setting says so. Either way the reader's own outlet counts once among the story's
+sources (``story.distribution``, ``source_count``), so every client shows the same numbers.
 """
 from __future__ import annotations
 
@@ -27,7 +28,11 @@ def analyze(nt, url, *, html: str | None = None, title: str | None = None) -> di
         outlet = match.to_dict(index.rater_names)
     except NotFoundError:
         outlet = None
+    # the reader's own outlet counts once among the story's sources, stored page or not (an unrated site by its
+    # registrable domain)
+    reader_outlet = outlet["outlet"]["domain"] if outlet else resolve_outlet(index, urls=(url,))
     result = {"url": url, "outlet": outlet, "article": None, "story": None, "match": None, "lean": None}
+    nt.refresh_stories()
 
     with nt.store.connect() as conn:
         stored = nt.store.find_article(conn, [url])  # by any address the article is known by
@@ -35,7 +40,8 @@ def analyze(nt, url, *, html: str | None = None, title: str | None = None) -> di
         if stored is None and html:
             try:
                 outlet_domain = outlet["outlet"]["domain"] if outlet else None
-                extracted = extract_article(html, url, feed_outlet_domain=outlet_domain)
+                extracted = extract_article(html, url, feed_outlet_domain=outlet_domain,
+                                            outlet_aliases=outlet["outlet"]["aliases"] if outlet else ())
             except ExtractionError as exc:
                 # the outlet's rating is still worth answering with; say why there is no article
                 result["article"] = {"id": None, "title": title or "", "published": None, "text_length": 0,
@@ -48,7 +54,8 @@ def analyze(nt, url, *, html: str | None = None, title: str | None = None) -> di
             result["article"] = {"id": stored.id, "title": stored.title, "published": _iso(stored.published),
                                  "text_length": len(stored.text), "stored": True}
             if stored.story_id is not None:
-                result["story"] = nt.story_payload(conn, stored.story_id, exclude_url=stored.url)
+                result["story"] = nt.story_payload(conn, stored.story_id, exclude_url=stored.url,
+                                                   reader_outlet=reader_outlet)
                 result["story"]["includes_this_page"] = True
                 result["match"] = {"score": stored.match_score, "stored": True}
             text, headline = stored.text, stored.title
@@ -59,7 +66,7 @@ def analyze(nt, url, *, html: str | None = None, title: str | None = None) -> di
                                  "text_length": len(text), "stored": False}
             assignment = nt.clusterer.match(conn, headline, text, extracted.published)
             if assignment is not None:
-                result["story"] = nt.story_payload(conn, assignment.story_id)
+                result["story"] = nt.story_payload(conn, assignment.story_id, reader_outlet=reader_outlet)
                 result["story"]["includes_this_page"] = False
                 result["match"] = {"score": round(assignment.score, 4), "shared_terms": list(assignment.shared_terms),
                                    "time_gap_hours": assignment.time_gap_hours, "stored": False}

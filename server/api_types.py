@@ -197,7 +197,9 @@ class OutletSummary(TypedDict):
 
 class SideCount(TypedDict):
     count: Count
-    percent: Percent
+    percent: Annotated[int, Schema(minimum=0, maximum=100, description="Whole percent: of the rated sources for "
+                                                                       "left/center/right (summing to 100), of "
+                                                                       "all sources for unrated")]
 
 
 #: Outlets per seven-step label.
@@ -205,7 +207,9 @@ BiasDetail = TypedDict("BiasDetail", dict.fromkeys(BIAS_LABELS, Count))
 
 
 class Distribution(TypedDict):
-    """Distinct outlets per side; each outlet counts once."""
+    """Distinct outlets (sources) per side: each outlet counts once, a syndicated copy not at all, the reader's
+    own outlet (in analyze) once whether or not its page is stored. Every count and heading of a story comes from
+    this one computation (``newstilt.coverage.distribution``)."""
 
     total: Count
     rated: Count
@@ -213,6 +217,7 @@ class Distribution(TypedDict):
     center: SideCount
     right: SideCount
     unrated: SideCount
+    percent_of: Annotated[Literal["rated"], Schema(description="What left/center/right percent are shares of")]
     detail: BiasDetail
 
 
@@ -249,30 +254,106 @@ class ArticlesBySide(TypedDict):
     unrated: list[StoryArticle]
 
 
+class SummaryBullet(TypedDict):
+    """A sentence (or a contiguous span of one) quoted verbatim from one of the story's articles, with its source."""
+
+    text: str
+    url: str
+    outlet: OutletSummary | None
+    article_id: Id | None
+
+
+class Questionable(TypedDict):
+    domain: str
+    name: str
+    flags: list[QuestionableFlag]
+
+
+class QuestionableSources(TypedDict):
+    count: Count
+    sources: list[Questionable]
+
+
+class OriginalReporting(TypedDict):
+    articles: Count
+    original: Count
+    syndicated: Annotated[int, Schema(minimum=0, description="Syndicated copies (the same wire story reprinted)")]
+    percent: Annotated[int, Schema(minimum=0, maximum=100)]
+
+
+class CoverageDetails(TypedDict):
+    """What the story's sources are (``unknown`` counts sources without that rating)."""
+
+    sources: Count
+    factuality: Annotated[dict[str, Count], Schema(description="Sources per factuality level")]
+    ownership: Annotated[dict[str, Count], Schema(description="Sources per ownership category")]
+    owners: Annotated[dict[str, Count], Schema(description="Rated sources per owner")]
+    countries: Annotated[dict[str, Count], Schema(description="Sources per country (ISO 3166-1 alpha-2)")]
+    questionable: QuestionableSources
+    original_reporting: OriginalReporting
+
+
+class TimelineEntry(TypedDict):
+    id: Id
+    url: str
+    title: str
+    published: DateTime | None
+    outlet: OutletSummary | None
+    group: Literal["left", "center", "right", "unrated"]
+    syndicated: bool
+    first_for_outlet: bool
+
+
+class FramingArticle(TypedDict):
+    id: Id
+    url: str
+    title: str
+    outlet: str | None
+
+
+class FramingTerm(TypedDict):
+    term: str
+    articles: list[FramingArticle]
+
+
+class Framing(TypedDict):
+    """Terms one side's headlines and ledes use that the other side's do not, within this story."""
+
+    available: bool
+    left: list[FramingTerm]
+    right: list[FramingTerm]
+
+
 class StorySummary(TypedDict):
-    """A story as listed: no articles."""
+    """A story as listed: its counts and summary, no articles."""
 
     id: Id
     title: str
     first_published: DateTime | None
     last_published: DateTime | None
+    last_updated: DateTime | None
     article_count: Count
     source_count: Count
     distribution: Distribution
     blindspot: Blindspot
+    summary: list[SummaryBullet]
 
 
 class Story(StorySummary):
     """One story's full coverage."""
 
+    coverage: CoverageDetails
     articles: ArticlesBySide
+    timeline: list[TimelineEntry]
+    framing: Framing
     includes_this_page: NotRequired[Annotated[bool, Schema(
-        description="In analyze: whether the counts include the analysed page (stored) or not (a new page "
-                    "matched to the story)")]]
+        description="In analyze: whether the analysed page itself is stored among the story's articles (its "
+                    "outlet counts among the sources either way)")]]
 
 
 class StoryList(TypedDict):
     stories: list[StorySummary]
+    next_offset: Annotated[int | None, Schema(description="The offset of the next page; null on the last")]
 
 
 # -- the article scorer ----------------------------------------------------------------------------------------

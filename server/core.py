@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from .ingest import Ingestor, PassStats
     from .ratings import Ratings, RatingsIndex
     from .storage import Store
+    from .storyrows import StoryQuery, StoryRows
 
 LOGGER = logging.getLogger(__name__)
 
@@ -48,6 +49,7 @@ class Newstilt:
         self._lock = threading.RLock()
         self._scores: OrderedDict[bytes, dict] = OrderedDict()
         self._stories: OrderedDict[tuple, dict] = OrderedDict()
+        self._rows_version: str | None = None  # the ratings version the story rows were last refreshed for
 
     def __enter__(self) -> Newstilt:
         return self
@@ -78,7 +80,14 @@ class Newstilt:
     def clusterer(self) -> Clusterer:
         from .cluster import Clusterer
 
-        return Clusterer(self.store)
+        return Clusterer(self.store, on_change=self.story_rows.changed)
+
+    @cached_property
+    def story_rows(self) -> StoryRows:
+        """Keeps each story row's listing columns (counts, blindspot, summary) current."""
+        from .storyrows import StoryRows
+
+        return StoryRows(self.ratings, self.blindspot_rule)
 
     @cached_property
     def blindspot_rule(self) -> BlindspotRule:
@@ -129,6 +138,7 @@ class Newstilt:
 
         result = import_file(self.store, path, fmt)
         self.ratings.invalidate()
+        self.refresh_stories()
         return result
 
     def list_raters(self) -> list[dict]:
@@ -244,16 +254,40 @@ class Newstilt:
 
         return analyze(self, url, html=html, title=title)
 
+    def refresh_stories(self) -> int:
+        """Bring every story row's listing columns up to date with the current ratings; how many were rewritten.
+
+        Cheap when nothing changed: the rows' ratings stamp is compared in full only when this process sees a
+        new ratings version, otherwise only rows marked stale (an indexed lookup) are looked for.
+        """
+        from .storyrows import has_stale_rows
+
+        index = self.index()
+        version = self.story_rows.version(index)
+        all_versions = version != self._rows_version
+        if not all_versions:
+            with self.store.connect() as conn:
+                if not has_stale_rows(conn):
+                    return 0
+        with self.store.begin() as conn:
+            self.clusterer.lock(conn)  # no article joins a story while its row is rewritten
+            written = self.story_rows.refresh(conn, all_versions=all_versions)
+        self._rows_version = version
+        return written
+
     def story(self, story_id: int) -> dict:
         """One story's full coverage (NotFoundError if there is none)."""
+        self.refresh_stories()
         with self.store.connect() as conn:
             return self.story_payload(conn, story_id)
 
     #: Story payloads kept in memory (see :meth:`story_payload`).
     STORY_CACHE_SIZE = 512
 
-    def story_payload(self, conn, story_id: int, *, exclude_url: str | None = None) -> dict:
-        """``coverage.story_payload`` of a story (without the article at ``exclude_url``), read in ``conn``.
+    def story_payload(self, conn, story_id: int, *, exclude_url: str | None = None,
+                      reader_outlet: str | None = None) -> dict:
+        """``coverage.story_payload`` of a story (without the article at ``exclude_url``; with the reader's own
+        outlet counted among its sources when ``reader_outlet`` is given), read in ``conn``.
 
         A story's payload is a function of its articles and the ratings, so it is computed once per change:
         kept by (story, ratings version, the story's ``updated_at`` and ``article_count``, which every article
@@ -272,13 +306,13 @@ class Newstilt:
                              .where(stories.c.id == story_id)).first()
         if stamp is None:
             raise NotFoundError(f"no story {story_id}")
-        key = (story_id, index.version, str(stamp[0]), stamp[1])
+        key = (story_id, index.version, str(stamp[0]), stamp[1], reader_outlet)
         with self._lock:
             payload = self._stories.get(key)
             if payload is not None:
                 self._stories.move_to_end(key)
         if payload is None:
-            payload = story_payload(conn, story_id, index, self.blindspot_rule)
+            payload = story_payload(conn, story_id, index, self.blindspot_rule, reader_outlet=reader_outlet)
             with self._lock:
                 self._stories[key] = payload
                 if len(self._stories) > self.STORY_CACHE_SIZE:
@@ -289,14 +323,39 @@ class Newstilt:
                                    for side, items in payload["articles"].items()}
         return payload
 
-    def list_stories(self, *, since=None, blindspot: str | None = None, limit: int = 20,
-                     min_sources: int = 1) -> list[dict]:
-        """Recent stories, newest first, optionally only blindspots for one side."""
-        from .coverage import list_stories
+    def stories(self, query: StoryQuery) -> tuple[list[dict], bool]:
+        """A page of stories, newest first (one query): (stories, whether there is a next page)."""
+        from .storyrows import list_stories
 
+        self.refresh_stories()
         with self.store.connect() as conn:
-            return list_stories(conn, self.index(), self.blindspot_rule, since=since, blindspot=blindspot,
-                                limit=limit, min_sources=min_sources)
+            return list_stories(conn, self.story_rows, self.index(), query)
+
+    def list_stories(self, *, since=None, blindspot: str | None = None, limit: int = 20,
+                     min_sources: int = 1, offset: int = 0) -> list[dict]:
+        """Recent stories, newest first, optionally only blindspots for one side."""
+        from .storyrows import StoryQuery
+
+        return self.stories(StoryQuery(since=since, blindspot=blindspot, limit=limit, min_sources=min_sources,
+                                       offset=offset))[0]
+
+    def source(self, key: str, *, limit: int = 20, offset: int = 0) -> dict:
+        """An outlet's page: its ratings (each rater's), details, recent articles and how often its stories
+        are blindspots. ``key`` is a domain or alias; NotFoundError when nothing is known about it."""
+        from .coverage import outlet_summary
+        from .errors import NotFoundError
+        from .storyrows import outlet_stats, recent_articles
+
+        index = self.index()
+        outlet = index.outlet_for_key(key)
+        keys = [outlet.domain] if outlet else [key]
+        with self.store.connect() as conn:
+            stats = outlet_stats(conn, keys)
+            if outlet is None and not stats["articles"]:
+                raise NotFoundError(f"no outlet {key}")
+            recent, more = recent_articles(conn, keys, limit=limit, offset=offset)
+        return {"outlet": outlet.to_dict(index.rater_names) if outlet else outlet_summary(index, key),
+                "rated": outlet is not None, "stats": stats, "articles": recent, "more": more}
 
     def counts(self) -> dict:
         return self.store.counts()

@@ -8,7 +8,8 @@ The text comes from trafilatura tuned for speed and precision: its fast path, no
 fallback extractors unless the fast path finds almost nothing.
 
 The canonical URL is trusted only when it stays on the page's own site (same registrable domain) or on the
-site of the outlet whose feed listed the page: a page cannot claim to be another outlet's article.
+site of the outlet whose feed listed the page, that outlet's domain or one of its aliases: a page cannot claim
+to be another outlet's article.
 
 Bytes are decoded as browsers decode them (``content.decode_html``: BOM, HTTP charset, ``<meta>`` prescan,
 detection, windows-1252; an invalid byte becomes U+FFFD and never switches the codec). A page that is cut off
@@ -145,14 +146,15 @@ class _Page:
 
 
 def extract_article(html: bytes | str, url: str, *, feed_outlet_domain: str | None = None,
-                    encoding: str | None = None) -> ExtractedArticle:
+                    encoding: str | None = None, outlet_aliases: tuple[str, ...] | list[str] = ()) -> ExtractedArticle:
     """Extract the article of the page at ``url``.
 
     ``feed_outlet_domain`` is the domain of the outlet whose feed listed this page (its canonical URL may
-    point there); ``encoding`` is the charset from the HTTP Content-Type, if any. Raises ``ExtractionError``
-    for binary data, oversized or overcomplex pages and pages without article text (``TruncatedContentError``
-    for a page cut off at its end, ``DamagedContentError`` for one that is not clean text), and
-    ``InvalidURLError`` for a bad ``url``; never anything else, whatever the page.
+    point there), ``outlet_aliases`` that outlet's other domains (``huffingtonpost.com`` for ``huffpost.com``:
+    a canonical there is the outlet's own); ``encoding`` is the charset from the HTTP Content-Type, if any.
+    Raises ``ExtractionError`` for binary data, oversized or overcomplex pages and pages without article text
+    (``TruncatedContentError`` for a page cut off at its end, ``DamagedContentError`` for one that is not clean
+    text), and ``InvalidURLError`` for a bad ``url``; never anything else, whatever the page.
     """
     page_url = normalize_url(url)
     page = _decode(html, encoding, page_url)
@@ -175,8 +177,8 @@ def extract_article(html: bytes | str, url: str, *, feed_outlet_domain: str | No
     authors = _authors(ld.get("author"), *(meta.get(key) for key in _AUTHOR_META))
     language = _language(_HTML_LANG(tree), meta.get("content-language"), meta.get("og:locale"),
                          ld.get("inLanguage"))
-    canonical = _trusted_canonical(page_url, feed_outlet_domain, _CANONICAL_HREFS(tree), meta.get("og:url"),
-                                   _url_of(ld.get("url")), _url_of(ld.get("mainEntityOfPage")))
+    canonical = _trusted_canonical(page_url, (feed_outlet_domain, *outlet_aliases), _CANONICAL_HREFS(tree),
+                                   meta.get("og:url"), _url_of(ld.get("url")), _url_of(ld.get("mainEntityOfPage")))
 
     nodes = _within_limits(tree, page_url)
 
@@ -350,9 +352,11 @@ def _title(tree: lxml.html.HtmlElement, meta: dict[str, str], ld: dict, site_nam
     return title or _clean(_H1_TEXT(tree))
 
 
-def _trusted_canonical(page_url: str, outlet_domain: str | None, *candidates: object) -> str:
+def _trusted_canonical(page_url: str, outlet_domains: tuple[str | None, ...], *candidates: object) -> str:
     trusted_sites = {_site(host_of(page_url))}
-    if outlet_domain:
+    for outlet_domain in outlet_domains:
+        if not outlet_domain:
+            continue
         try:
             trusted_sites.add(_site(host_of("http://" + outlet_domain.strip().removeprefix("//"))))
         except InvalidURLError:

@@ -327,11 +327,13 @@ class Ingestor:
     def _prepare_entry(self, feed: dict, url: str, entry, stats: PassStats, index) -> NewArticle | None:
         """Fetch and extract one entry's page (the feed's own text when that fails); None to skip it."""
         article, page = None, None
+        feed_outlet = index.outlet_for_key(feed["outlet"]) if feed["outlet"] else None
+        aliases_of_outlet = feed_outlet.aliases if feed_outlet else ()
         for attempt in range(1 + self.content_retries):
             try:
                 page = self.fetcher.fetch(url, expect="html")
                 article = extract_article(page.body, page.final_url, feed_outlet_domain=feed["outlet"],
-                                          encoding=page.charset)
+                                          encoding=page.charset, outlet_aliases=aliases_of_outlet)
                 break
             except (TruncatedContentError, DamagedContentError) as exc:
                 if attempt < self.content_retries:

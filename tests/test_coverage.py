@@ -24,7 +24,9 @@ def test_distribution_counts_each_outlet_once(index):
     dist = distribution(outlets)
     assert dist["total"] == 5 and dist["rated"] == 4
     assert [dist[g]["count"] for g in ("left", "center", "right", "unrated")] == [1, 1, 2, 1]
-    assert dist["right"]["percent"] == 40.0
+    # percentages are of the 4 rated sources, whole numbers summing to 100; unrated is its share of all 5
+    assert [dist[g]["percent"] for g in ("left", "center", "right")] == [25, 25, 50]
+    assert dist["unrated"]["percent"] == 20
     assert dist["detail"]["far-right"] == 1 and dist["detail"]["right"] == 1 and dist["detail"]["lean-left"] == 1
 
 @pytest.mark.parametrize(("counts", "side"), [

@@ -111,3 +111,23 @@ def test_a_database_from_a_newer_release_is_refused_untouched(database_url):
     with store.engine.connect() as conn:
         assert conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar() == "9999_future"
     store.close()
+
+
+def test_stories_of_a_010_database_get_their_listing_columns_on_first_use(v010_database, tmp_path):
+    """Revision 0004 adds the listing columns empty (stale); the first listing fills them from the articles."""
+    from newstilt.config import Settings
+    from newstilt.core import Newstilt
+
+    with Newstilt(Settings.from_env({}, data_dir=tmp_path, database_url=v010_database)) as nt:
+        with nt.store.connect() as conn:
+            assert conn.execute(sa.select(sa.func.count()).select_from(stories)
+                                .where(stories.c.counts_version.is_(None))).scalar() == V010_COUNTS["stories"]
+        listed = nt.list_stories(limit=100)
+        assert len(listed) == V010_COUNTS["stories"]
+        with nt.store.connect() as conn:
+            assert conn.execute(sa.select(sa.func.count()).select_from(stories)
+                                .where(stories.c.counts_version.is_(None))).scalar() == 0
+        for item in listed:
+            detail = nt.story(item["id"])
+            assert item["distribution"] == detail["distribution"] and item["summary"] == detail["summary"]
+        assert any(len(item["summary"]) >= 3 for item in listed if item["source_count"] >= 2)

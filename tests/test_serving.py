@@ -4,6 +4,7 @@ the SQLite write-ahead log stays bounded under concurrent readers."""
 from __future__ import annotations
 
 import os
+import queue
 import signal
 import socket
 import subprocess
@@ -40,7 +41,8 @@ def _wait(predicate, timeout: float = 30.0, step: float = 0.1):
 
 
 class Serve:
-    """``newstilt serve`` (or another command) in a subprocess, stopped with SIGTERM."""
+    """``newstilt serve`` (or another command) in a subprocess, stopped with SIGTERM. Its output is read by a
+    thread line by line (``communicate`` after a ``readline`` would lose what the pipe's buffer already held)."""
 
     def __init__(self, tmp_path: Path, *args: str, env: dict | None = None, command: str = "serve"):
         self.env = {**os.environ, "NEWSTILT_DATA_DIR": str(tmp_path), "NEWSTILT_RATINGS_FILE": str(FIXTURE_OUTLETS),
@@ -48,20 +50,41 @@ class Serve:
         extra = ("--port", "0") if command == "serve" else ()
         self.proc = subprocess.Popen([sys.executable, "-m", "newstilt", command, *extra, *args], env=self.env,
                                      stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        self.first = self.proc.stdout.readline()
+        self.lines: queue.Queue = queue.Queue()
+        self.reader = threading.Thread(target=self._read, daemon=True)
+        self.reader.start()
+        try:
+            self.first = self.lines.get(timeout=60) or ""
+        except queue.Empty:
+            self.first = ""
         self.base = self.first.split()[-1] if self.first.startswith("newstilt serving on") else None
+
+    def _read(self) -> None:
+        for line in self.proc.stdout:
+            self.lines.put(line)
+        self.lines.put(None)
 
     def stop(self, timeout: float = 30) -> tuple[int, str, str]:
         if self.proc.poll() is None:
             self.proc.send_signal(signal.SIGTERM)
         try:
-            out, err = self.proc.communicate(timeout=timeout)
+            self.proc.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
             for child in _children(self.proc.pid):
                 os.kill(child, signal.SIGKILL)
             self.proc.kill()
-            out, err = self.proc.communicate()
-        return self.proc.returncode, out, err
+            self.proc.wait()
+        self.reader.join(timeout=10)
+        out = []
+        while True:
+            line = self.lines.get_nowait() if not self.lines.empty() else None
+            if line is None:
+                break
+            out.append(line)
+        err = self.proc.stderr.read()
+        self.proc.stdout.close()
+        self.proc.stderr.close()
+        return self.proc.returncode, "".join(out), err
 
 
 @pytest.fixture

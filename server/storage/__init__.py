@@ -343,6 +343,9 @@ class Store:
             row = conn.execute(
                 sa.select(articles).join(article_urls, article_urls.c.article_id == articles.c.id)
                 .where(article_urls.c.url.in_(urls)).order_by(articles.c.id).limit(1)).first()
+            if row is None:  # a row written without its addresses (by hand, or by another tool): its own URL
+                row = conn.execute(sa.select(articles).where(articles.c.url.in_(urls))
+                                   .order_by(articles.c.id).limit(1)).first()
             if row is not None:
                 return row
         if fingerprint and outlet:

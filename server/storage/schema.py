@@ -112,7 +112,8 @@ entry_failures = sa.Table(
     sa.Column("next_attempt_at", sa.DateTime(timezone=True), nullable=False),
 )
 
-#: A story: articles about the same event. Its distribution is computed when read, from current ratings.
+#: A story: articles about the same event. The listing columns (``source_count`` .. ``summary``) are kept
+#: current by ``newstilt.storyrows``: a listing reads them with one query.
 stories = sa.Table(
     "stories",
     metadata,
@@ -124,6 +125,18 @@ stories = sa.Table(
     sa.Column("article_count", sa.Integer, nullable=False, default=0),
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False, index=True),
+    #: Distinct outlets counted (``coverage.distribution``'s ``total``).
+    sa.Column("source_count", sa.Integer, nullable=False, server_default="0"),
+    #: ``coverage.distribution`` as JSON.
+    sa.Column("distribution", sa.Text, nullable=True),
+    #: The side the story is a blindspot for (``left``/``right``), else NULL.
+    sa.Column("blindspot", sa.String(8), nullable=True),
+    #: Stamp of the ratings and blindspot rule the three columns above were computed with; NULL when the
+    #: story's membership changed since (the row is then recomputed, summary included).
+    sa.Column("counts_version", sa.String(32), nullable=True, index=True),
+    #: The extractive summary: JSON list of ``{"text", "article_id", "url", "outlet"}``; NULL below 2 sources.
+    sa.Column("summary", sa.Text, nullable=True),
+    sa.Index("ix_stories_blindspot_last_published", "blindspot", "last_published"),
 )
 
 

@@ -1,9 +1,10 @@
-"""Every error under /api/ (and /healthz) is JSON of one shape: ``{"error": {"code", "message"}}``."""
+"""Every error under /api/ (and /healthz) is JSON of one shape: ``{"error": {"code", "message"}}``; on the
+HTML pages an error is a page saying what went wrong (with the same status)."""
 from __future__ import annotations
 
 import logging
 
-from flask import Flask, request
+from flask import Flask, render_template, request
 from werkzeug.exceptions import HTTPException
 
 from .. import errors
@@ -50,6 +51,9 @@ def register(app: Flask) -> None:
         status = http_status(exc)
         if status >= 500:
             LOGGER.error("%s on %s %s: %s", type(exc).__name__, request.method, request.path, exc)
+        if not _wants_json():
+            title = {400: "Bad request", 404: "Not found"}.get(status, "Something went wrong")
+            return render_template("error.html", title=title, message=str(exc) or exc.code), status
         return error_body(exc.code, str(exc) or exc.code), status
 
     @app.errorhandler(HTTPException)

@@ -44,6 +44,7 @@ def _id_parameter(name: str, description: str) -> dict:
 
 def _operations(schema_of) -> dict:
     """``{path: {method: operation}}``; ``schema_of(type)`` gives a type's schema (components by reference)."""
+    from .pages import DAY, PAGE, SIDE, WORDS
     from .sources import LOOKUP_QUERY
     from .stories import LIST_QUERY
 
@@ -94,13 +95,24 @@ def _operations(schema_of) -> dict:
             "summary": "One story's full coverage",
             "parameters": [story_id],
             "responses": {"200": json(Story, "The story"), **errors("400", "404")}}},
-        "/": {"get": {"summary": "The front page", "responses": {"200": html}}},
+        "/": {"get": {"summary": "The latest stories covered by two sources or more",
+                      "parameters": [DAY.openapi(), PAGE.openapi()], "responses": {"200": html, "400": html}}},
+        "/blindspot": {"get": {"summary": "The stories that are blindspots for each side",
+                               "parameters": [SIDE.openapi(), PAGE.openapi()],
+                               "responses": {"200": html, "400": html}}},
+        "/search": {"get": {"summary": "Stories whose headlines hold every word of q",
+                            "parameters": [WORDS.openapi(), PAGE.openapi()], "responses": {"200": html, "400": html}}},
+        "/sources/{domain}": {"get": {
+            "summary": "An outlet's page: its ratings, ownership, recent articles, blindspot appearances",
+            "parameters": [{"name": "domain", "in": "path", "required": True, "schema": {"type": "string"},
+                            "description": "The outlet's domain or one of its aliases"}, PAGE.openapi()],
+            "responses": {"200": html, "400": html, "404": html}}},
+        "/about": {"get": {"summary": "What this server is, and where its API lives", "responses": {"200": html}}},
         "/methodology": {"get": {"summary": "How the ratings are chosen and combined", "responses": {"200": html}}},
         "/stories/{story_id}": {"get": {
             "summary": "A story's full coverage as a page", "parameters": [story_id],
             "responses": {"200": html, "400": {**html, "description": "Not a story id"},
-                          "404": {"description": "No such story (JSON), or not a story path at all (a page)",
-                                  "content": {**errors("404")["404"]["content"], **html["content"]}}}}},
+                          "404": {**html, "description": "No such story"}}}},
     }
 
 

@@ -15,7 +15,7 @@ import re
 import typing
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from flask import request
@@ -137,6 +137,34 @@ def date_time(name: str, *, description: str = "") -> Query:
     schema = {"type": "string", "pattern": DATE_OR_TIME,
               "description": "A date (2024-03-12) or a date-time (2024-03-12T09:00:00Z); without an offset, UTC"}
     return Query(name, schema, parse, description)
+
+
+def day(name: str, *, description: str = "") -> Query:
+    """A calendar day as ``YYYY-MM-DD``, returned as the aware UTC midnight it starts at."""
+    pattern = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+    def parse(raw: str) -> datetime:
+        try:
+            if not pattern.fullmatch(raw):
+                raise ValueError(raw)
+            start = date.fromisoformat(raw)
+        except ValueError:
+            raise BadRequestError(f"'{name}' must be a day as YYYY-MM-DD, not {raw[:60]!r}") from None
+        return datetime(start.year, start.month, start.day, tzinfo=UTC)
+
+    schema = {"type": "string", "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}$", "description": "A day, YYYY-MM-DD"}
+    return Query(name, schema, parse, description)
+
+
+def text(name: str, *, max_length: int = 200, description: str = "") -> Query:
+    """Free text (search words): at most ``max_length`` characters; lone surrogates become U+FFFD."""
+
+    def parse(raw: str) -> str:
+        if len(raw) > max_length:
+            raise BadRequestError(f"'{name}' is longer than {max_length} characters")
+        return replace_surrogates(raw)
+
+    return Query(name, {"type": "string", "maxLength": max_length}, parse, description)
 
 
 def url(name: str, *, description: str = "") -> Query:
