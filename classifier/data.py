@@ -341,9 +341,17 @@ _ENGLISH_FUNCTION_WORDS = frozenset(
 )
 
 
+_WORD_OR_LETTER = re.compile(r"(?u)[a-z\u00c0-\u024f]+|[^\W\d_]")
+
+
 def english_ratio(document: str) -> tuple[float, int]:
-    """``(share of words that are common English function words, number of words)`` of ``document``."""
-    words = re.findall(r"(?u)[^\W\d_]+", document.lower())
+    """``(share of words that are common English function words, number of words)`` of ``document``.
+
+    A run of Latin letters is a word; every other letter counts as a word of its own, so Chinese or Japanese
+    (written without spaces) or Russian text has many words and almost no English ones, and is refused as
+    not English instead of slipping under :data:`~classifier.model.LANGUAGE_MIN_WORDS` as "a few words".
+    """
+    words = _WORD_OR_LETTER.findall(document.lower())
     if not words:
         return 0.0, 0
     return sum(word in _ENGLISH_FUNCTION_WORDS for word in words) / len(words), len(words)

@@ -183,6 +183,19 @@ def test_non_english_input_is_refused_with_a_reason(trained, text):
     assert answer["language"]["english_ratio"] < 0.10 and "English" in answer["message"]
 
 
+@pytest.mark.parametrize("text", [
+    "岸田首相は中国の習近平国家主席と会談し、両国関係の安定化に向けて協力することで一致した。",
+    "中日两国领导人在会谈中同意加强沟通，推动双边关系稳定发展。",
+    "Путин заявил, что Россия готова к переговорам при определенных условиях.",
+])
+def test_text_without_spaces_or_in_another_script_is_refused_not_scored(trained, text):
+    # Japanese and Chinese are written without spaces: counted as space-separated words, this was "3 words" and
+    # got a lean (#14). Every letter outside the Latin script now counts as a word of its own.
+    answer = trained.score("", text)
+    assert answer["label"] is None and answer["reason"] == "not_english"
+    assert answer["probabilities"] is None
+
+
 def test_english_news_is_not_mistaken_for_another_language(trained):
     text = (
         "The senator said on Tuesday that the bill would be brought to a vote before the end of the month, and "
