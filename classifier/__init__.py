@@ -16,8 +16,9 @@ from __future__ import annotations
 from .data import LABELS, MAX_CHARS, fingerprint, neutralise, read_jsonl
 from .errors import ModelError, TrainingDataError
 from .evaluate import evaluate
-from .model import DEFAULT_PARAMS, ScoringModel, TrainedModel, train
+from .model import DEFAULT_PARAMS, ScoringModel, TrainedModel
 from .persist import load, save
+from .training import train
 
 __all__ = [
     "DEFAULT_PARAMS",

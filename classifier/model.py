@@ -14,7 +14,7 @@ few outlets with thousands of articles do not decide what the model learns.
 from __future__ import annotations
 
 import logging
-import time
+import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -27,13 +27,10 @@ from sklearn.pipeline import Pipeline
 
 from .data import (
     LABELS,
-    ORDINAL,
     TOKEN_PATTERN,
     TOKEN_RE,
-    clean_records,
     compose,
     english_ratio,
-    fingerprint,
     kept_segments,
     neutralise,
 )
@@ -46,17 +43,20 @@ FORMAT = "newstilt-classifier/1"
 
 #: The parameters :func:`train` uses unless told otherwise; the table in ``MODEL_CARD.md`` says why.
 DEFAULT_PARAMS: dict = {
+    "neutralise": True,  # drop outlet names, bylines and boilerplate before counting (classifier.data)
+    "digits": False,  # tokens: words of 2+ letters (False) or of 2+ letters or digits (True, scikit-learn's)
     "ngram_max": 2,  # word 1..n-grams
-    "min_df": 5,  # a term must occur in this many training articles...
+    "min_df": 3,  # a term must occur in this many training articles...
     "max_df": 0.5,  # ...and in at most this share of them
-    "min_outlets": 10,  # ...and be used by at least this many distinct outlets (capped, see effective_min_outlets)
-    "max_terms": 30_000,  # then the terms that best separate the sides across outlets (None: keep all)
+    "max_features": 300_000,  # then the most frequent terms (as TfidfVectorizer's max_features)
+    "min_outlets": 1,  # 0.1.0: terms used by 10+ outlets; lost on the largest held-out outlets (model card)
+    "max_terms": None,  # 0.1.0: 30,000 terms ranked by a between-outlet ANOVA; lost on both protocols
     "selection_min_articles": 5,  # outlets with fewer articles do not vote in that ranking
-    "drop_stop_words": True,  # no term made only of English function words ("is", "of the", "said it")
+    "drop_stop_words": False,  # 0.1.0: no term made only of English function words
     "sublinear_tf": True,  # 1 + log(tf)
-    "C": 3.0,  # inverse L2 strength of the logistic regression
+    "C": 4.0,  # inverse L2 strength of the logistic regression
     "class_weight": None,  # or "balanced"
-    "outlet_weight_power": 1.0,  # sample weight 1 / n_outlet_articles ** power (0 = every article alike)
+    "outlet_weight_power": 0.0,  # sample weight 1 / n_outlet_articles ** power; 0.1.0 used 1 and lost 3 points
     "max_iter": 1000,
 }
 
@@ -86,10 +86,29 @@ def outlet_weights(domains: Sequence[str], power: float) -> np.ndarray:
     return weights * (len(weights) / weights.sum())
 
 
+#: scikit-learn's default token: two or more word characters, digits included.
+DIGITS_PATTERN = r"(?u)\b\w\w+\b"
+
+
+_DIGITS_RE = re.compile(DIGITS_PATTERN)
+
+
+def token_pattern(params: dict) -> str:
+    """The token regex of ``params``: :data:`~classifier.data.TOKEN_PATTERN` (letters only) unless ``digits``."""
+    return DIGITS_PATTERN if params.get("digits") else TOKEN_PATTERN
+
+
+def documents(records: Sequence[dict], params: dict, *, progress: bool = False) -> list[str]:
+    """What the model reads of each record: neutralised (``params["neutralise"]``) or the plain document."""
+    if params.get("neutralise", True):
+        return neutralise_all(records, progress=progress)
+    return [compose(record["title"], record["text"])[0] for record in records]
+
+
 def count_vectorizer(params: dict, vocabulary: dict[str, int] | None = None, **overrides) -> CountVectorizer:
-    """The tokeniser every step shares: lower-cased words of two or more letters, 1..``ngram_max``-grams."""
+    """The tokeniser every step shares: lower-cased tokens of :func:`token_pattern`, 1..``ngram_max``-grams."""
     options = dict(
-        token_pattern=TOKEN_PATTERN,
+        token_pattern=token_pattern(params),
         lowercase=True,
         ngram_range=(1, int(params["ngram_max"])),
         vocabulary=vocabulary,
@@ -137,6 +156,8 @@ def select_terms(counts: sp.csr_matrix, domains: Sequence[str], labels: Sequence
     outlets, rows, sizes = np.unique(np.asarray(domains), return_inverse=True, return_counts=True)
     membership = sp.csr_matrix((np.ones(n_docs), (rows, np.arange(n_docs))), shape=(len(outlets), n_docs))
     min_outlets = effective_min_outlets(domains, labels, params["min_outlets"])
+    if params.get("max_features") and keep.size > params["max_features"]:
+        keep = keep[_most_frequent(counts[:, keep], params["max_features"])]
     if min_outlets > 1 and keep.size:
         used = membership @ present[:, keep]
         used.data = np.ones_like(used.data)
@@ -145,6 +166,25 @@ def select_terms(counts: sp.csr_matrix, domains: Sequence[str], labels: Sequence
         keep = _rank_by_outlet_anova(present, keep, membership, sizes, rows, labels, params)
     if not keep.size:
         raise TrainingDataError("no term passes the vocabulary filters; more (or longer) articles are needed")
+    return keep
+
+
+def _most_frequent(counts: sp.csr_matrix, limit: int) -> np.ndarray:
+    """Sorted indices of the ``limit`` columns with the largest total count (TfidfVectorizer's
+    ``max_features``)."""
+    totals = np.asarray(counts.sum(axis=0)).ravel()
+    return np.sort(np.argsort(-totals, kind="stable")[:limit])
+
+
+def frequent_columns(counts: sp.csr_matrix, params: dict) -> np.ndarray:
+    """Columns of ``counts`` a ``TfidfVectorizer(min_df, max_df, max_features)`` fitted on these rows keeps."""
+    present = counts.copy()
+    present.data = np.ones_like(present.data)
+    df = np.asarray(present.sum(axis=0)).ravel()
+    max_df = params["max_df"] * counts.shape[0] if isinstance(params["max_df"], float) else params["max_df"]
+    keep = np.flatnonzero((df >= params["min_df"]) & (df <= max_df))
+    if params.get("max_features") and keep.size > params["max_features"]:
+        keep = keep[_most_frequent(counts[:, keep], params["max_features"])]
     return keep
 
 
@@ -216,6 +256,22 @@ def fit_from_counts(
     return Pipeline([("counts", counts_step), ("tfidf", tfidf), ("clf", clf)]), keep
 
 
+def logits_counts(pipeline: Pipeline, counts: sp.csr_matrix) -> np.ndarray:
+    """The logistic regression's logits (columns in :data:`LABELS` order) for rows already counted on the
+    pipeline's vocabulary."""
+    scores = pipeline[-1].decision_function(pipeline[1:-1].transform(counts))
+    order = [list(pipeline.classes_).index(label) for label in LABELS]
+    return scores[:, order]
+
+
+def apply_temperature(pipeline: Pipeline, temperature: float) -> None:
+    """Divide the logistic regression's weights by ``temperature``: ``softmax(logits / T)``, the calibrated
+    probabilities, from the plain built-in step; the labels do not change."""
+    clf = pipeline.named_steps["clf"]
+    clf.coef_ = clf.coef_ / temperature
+    clf.intercept_ = clf.intercept_ / temperature
+
+
 def predict_counts(pipeline: Pipeline, counts: sp.csr_matrix) -> np.ndarray:
     """Probabilities (columns in :data:`LABELS` order) for rows already counted on the pipeline's vocabulary."""
     probabilities = pipeline[1:].predict_proba(counts)
@@ -235,9 +291,15 @@ class ScoringModel:
     def labels(self) -> tuple[str, ...]:
         return LABELS
 
+    @property
+    def params(self) -> dict:
+        """The parameters it was trained with; a 0.1.0 model's lack the later keys, which default as 0.1.0 did."""
+        return {"neutralise": True, "digits": False, **(self.metadata.get("params") or {})}
+
     def predict_proba(self, documents: Sequence[tuple[str, str]]) -> np.ndarray:
         """``(title, text)`` pairs -> probabilities, columns in :data:`LABELS` order (left, center, right)."""
-        docs = [neutralise(title, text) for title, text in documents]
+        neutral = self.params["neutralise"]
+        docs = [neutralise(title, text) if neutral else compose(title, text)[0] for title, text in documents]
         probabilities = self.pipeline.predict_proba(docs)
         order = [list(self.pipeline.classes_).index(label) for label in LABELS]
         return probabilities[:, order]
@@ -250,13 +312,33 @@ class ScoringModel:
             names = self.__dict__["_names"] = self.pipeline.named_steps["counts"].get_feature_names_out()
         return names
 
+    @property
+    def threshold(self) -> float | None:
+        """The confidence from which a label is shown, measured on outlets the model never saw (its metadata's
+        ``evaluation.abstention.threshold``); ``None``: no label is ever shown (none measured, or none reached
+        the target accuracy)."""
+        abstention = (self.metadata.get("evaluation") or {}).get("abstention") or {}
+        value = abstention.get("threshold")
+        return float(value) if isinstance(value, (int, float)) else None
+
+    @property
+    def presentation(self) -> str:
+        """``"article_lean"`` when the evaluation found the model orders articles of a story by lean better than
+        their outlets' ratings do (people's judgement, BASIL); otherwise ``"wording_resemblance"``: its label
+        says which side's outlets the wording resembles, not how the article leans."""
+        value = (self.metadata.get("evaluation") or {}).get("presentation")
+        return "article_lean" if value == "article_lean" else "wording_resemblance"
+
     def model_info(self) -> dict:
-        """The short identity of the model put in every answer."""
+        """The short identity of the model put in every answer, with how its label may be presented and the
+        threshold below which it gives none."""
         digest = (self.metadata.get("model_file") or {}).get("sha256")
         return {
             "version": self.metadata.get("format", FORMAT),
             "created": self.metadata.get("created"),
             "sha256": digest[:12] if digest else None,
+            "presentation": self.presentation,
+            "threshold": self.threshold,
         }
 
     def score(self, title: str | None, text: str | None, *, top_terms: int = 10) -> dict:
@@ -266,7 +348,7 @@ class ScoringModel:
         :data:`~classifier.data.MAX_CHARS` characters, after removing outlet names and boilerplate. Returns::
 
             {
-              "label": "left" | "center" | "right" | None,     # None when refused, see "reason"
+              "label": "left" | "center" | "right" | None,     # None when refused or unsure, see "reason"
               "score": float | None,          # P(right) - P(left), from -1 (left) to +1 (right)
               "probabilities": {"left": p, "center": p, "right": p} | None,   # sum to 1
               "confidence": float | None,     # the largest probability
@@ -277,13 +359,16 @@ class ScoringModel:
                  "side": "right",             # the label this term favours most in the model
                  "spans": [[start, end], ...]}  # every occurrence the model counted, see below
               ],
-              "reason": None | "empty" | "not_english",   # why no label was given
+              "reason": None | "empty" | "not_english" | "uncertain",   # why no label was given;
+                                              # "uncertain": scored (probabilities, score, explanation are
+                                              # there) but below the model's measured threshold
               "message": str | None,          # the same for people
               "warnings": [str, ...],         # e.g. "truncated", "short_text"
               "truncated": bool,              # True when only the first MAX_CHARS characters were scored
               "text_offset": int,             # len(title) + 2: where ``text`` starts inside ``document``
               "language": {"english_ratio": float, "words": int},
-              "model": {"version": str, "created": str, "sha256": str (12 hex)},
+              "model": {"version": str, "created": str, "sha256": str (12 hex),
+                        "presentation": "article_lean" | "wording_resemblance", "threshold": float | None},
             }
 
         **Spans** are ``[start, end)`` character offsets into ``document = title + "\\n\\n" + text`` (Python
@@ -313,11 +398,13 @@ class ScoringModel:
             answer["warnings"].append(
                 f"truncated: only the first {len(document)} characters of title and text were scored"
             )
-        segments = kept_segments(document, text_offset)
+        params = self.params
+        segments = kept_segments(document, text_offset) if params["neutralise"] else [(0, len(document))]
+        token_re = TOKEN_RE if not params["digits"] else _DIGITS_RE
         tokens = [
             (match.group().lower(), start + match.start(), start + match.end())
             for start, end in segments
-            for match in TOKEN_RE.finditer(document[start:end])
+            for match in token_re.finditer(document[start:end])
         ]
         if not tokens:
             answer["reason"] = "empty"
@@ -346,6 +433,7 @@ class ScoringModel:
         raw = clf.predict_proba(features)[0]
         probabilities = {label: float(raw[list(clf.classes_).index(label)]) for label in LABELS}
         label = max(LABELS, key=probabilities.__getitem__)
+        threshold = self.threshold
         answer.update(
             label=label,
             score=probabilities["right"] - probabilities["left"],
@@ -353,7 +441,22 @@ class ScoringModel:
             confidence=probabilities[label],
             explanation=self._explain(features, label, tokens, segments, top_terms),
         )
+        if threshold is None or probabilities[label] < threshold:
+            answer["label"] = None
+            answer["reason"] = "uncertain"
+            answer["message"] = (
+                f"Not enough evidence for a label: the model is {probabilities[label]:.0%} sure; labels are shown "
+                f"from {threshold:.0%}, where they were right at least {self._target():.0%} of the time on outlets "
+                "it never saw."
+                if threshold is not None
+                else "No label: this model has no measured confidence threshold (it was trained without "
+                "evaluation, or no threshold reached the target accuracy on outlets it never saw)."
+            )
         return answer
+
+    def _target(self) -> float:
+        abstention = (self.metadata.get("evaluation") or {}).get("abstention") or {}
+        return float(abstention.get("target_accuracy") or 0.7)
 
     def _explain(self, features, label, tokens, segments, top_terms: int) -> list[dict]:
         clf = self.pipeline.named_steps["clf"]
@@ -430,52 +533,3 @@ def neutralise_all(records: Sequence[dict], *, progress: bool = False, desc: str
 
         iterator = tqdm(records, desc=desc, unit="article", leave=False)
     return [neutralise(record["title"], record["text"]) for record in iterator]
-
-
-def train(
-    records: Iterable[dict],
-    *,
-    progress: bool = True,
-    params: dict | None = None,
-    cv_folds: int = 0,
-) -> TrainedModel:
-    """Train the scorer on ``records`` (dicts with ``title``, ``text``, ``label``, ``domain``).
-
-    ``params`` overrides :data:`DEFAULT_PARAMS`. With ``cv_folds >= 2`` the outlet-grouped cross-validation
-    of :func:`classifier.evaluate.evaluate` runs first and its figures go into the metadata (and the model
-    card when saved with ``newstilt evaluate --write-card``).
-    """
-    started = time.perf_counter()
-    params = resolve_params(params)
-    records = clean_records(records)
-    check_training_records(records)
-    cv = None
-    docs = neutralise_all(records, progress=progress)
-    labels = [record["label"] for record in records]
-    domains = [record["domain"] for record in records]
-    if cv_folds >= 2:
-        from .evaluate import grouped_cv
-
-        cv = grouped_cv(docs, labels, domains, params=params, folds=cv_folds, progress=progress)
-    if progress:
-        LOGGER.info("tokenising %d articles", len(docs))
-    counts, terms = tokenize(docs, params, min_df=max(1, min(2, int(params["min_df"]))))
-    pipeline, _ = fit_from_counts(counts, terms, labels, domains, params)
-    del counts
-    seconds = time.perf_counter() - started
-    metadata = {
-        "format": FORMAT,
-        "labels": list(LABELS),
-        "ordinal": ORDINAL,
-        "params": params,
-        "training": {
-            "records": len(records),
-            "outlets": len(set(domains)),
-            "label_counts": _label_counts(records),
-            "fingerprint": fingerprint(records),
-            "seconds": round(seconds, 1),
-            "vocabulary": len(pipeline.named_steps["counts"].vocabulary_),
-        },
-        "cv": cv,
-    }
-    return TrainedModel(pipeline=pipeline, metadata=metadata, training_seconds=seconds)

@@ -100,6 +100,11 @@ class ModelInfo(TypedDict):
     version: str
     created: str | None
     sha256: Annotated[str, Schema(pattern="^[0-9a-f]{12}$")] | None
+    presentation: Annotated[Literal["article_lean", "wording_resemblance"], Schema(
+        description="How the label may be shown: as the article's lean only when the model ordered articles by "
+                    "people's judgement better than their outlets' ratings did; otherwise as a resemblance")]
+    threshold: Annotated[Probability | None, Schema(
+        description="Labels are given from this confidence (measured on outlets the model never saw); None: never")]
 
 
 class ModelLoaded(TypedDict):
@@ -107,6 +112,8 @@ class ModelLoaded(TypedDict):
     version: str
     created: str | None
     sha256: str | None
+    presentation: Literal["article_lean", "wording_resemblance"]
+    threshold: Probability | None
     path: str
     trained_on: Annotated[Any, Schema(description="What the model was trained on (its metadata)")]
     evaluation: Annotated[Any, Schema(description="Its measured figures (its metadata)")]
@@ -384,7 +391,7 @@ class Lean(TypedDict):
     probabilities: Probabilities | None
     confidence: Probability | None
     explanation: list[ExplainedTerm]
-    reason: Literal["empty", "not_english"] | None
+    reason: Literal["empty", "not_english", "uncertain"] | None
     message: str | None
     warnings: list[str]
     truncated: bool

@@ -421,9 +421,16 @@ def _with_service_settings(command: click.Command) -> click.Command:
             yield first
             yield from records
 
+        def outlet_bias(domain: str) -> float | None:
+            """The outlet's rating on the -3..+3 scale (the reference the people's-stance check compares with)."""
+            try:
+                return nt.index().match(f"https://{domain}/").outlet.bias_score
+            except NewstiltError:
+                return None
+
         ctx = click.get_current_context()
         ctx.obj = {**(ctx.obj or {}), "settings": settings, "model_path": settings.resolved_model_path,
-                   "iter_store_records": iter_store_records}
+                   "iter_store_records": iter_store_records, "outlet_bias": outlet_bias}
         ctx.call_on_close(nt.close)
         settings.resolved_model_path.parent.mkdir(parents=True, exist_ok=True)
         return original(**kwargs)

@@ -51,14 +51,61 @@ def test_train_writes_a_loadable_model_to_out(group, data_file, tmp_path, small_
     assert load(out).score("Title", "border security and tax relief for taxpayers")["label"] == "right"
 
 
-def test_train_defaults_to_the_configured_model_path_and_can_cross_validate(group, data_file, tmp_path, small_params):
+def test_train_measures_both_protocols_and_stores_the_threshold(group, data_file, tmp_path, small_params):
     out = tmp_path / "configured.joblib"
     result = CliRunner().invoke(
-        group, ["train", "--data", str(data_file), "--cv", "--folds", "3", "--quiet"], obj={"model_path": out}
+        group, ["train", "--data", str(data_file), "--folds", "3", "--held-out", "6", "--baseline", "--quiet"],
+        obj={"model_path": out},
     )
     assert result.exit_code == 0, result.output
-    assert "outlet-grouped 3-fold: macro-F1" in result.output
-    assert json.loads(metadata_path(out).read_text())["cv"]["split"] == "outlet-grouped"
+    assert "outlet-grouped 3-fold, 90 articles: macro-F1" in result.output and "(baseline " in result.output
+    assert "largest 6 outlets held out, 36 articles" in result.output
+    evaluation = json.loads(metadata_path(out).read_text())["evaluation"]
+    assert evaluation["leave_outlet_out"]["outlets"] == 6 and len(evaluation["leave_outlet_out"]["per_outlet"]) == 6
+    assert evaluation["grouped"]["baseline_macro_f1"] is not None
+    assert evaluation["calibration"]["temperature"] > 0
+    assert evaluation["presentation"] == "wording_resemblance"  # no people's stance to earn more
+    assert load(out).model_info()["threshold"] == evaluation["abstention"]["threshold"]
+
+
+def test_train_without_evaluation_says_it_will_give_no_label(group, data_file, tmp_path, small_params):
+    out = tmp_path / "plain.joblib"
+    result = CliRunner().invoke(group, ["train", "--data", str(data_file), "--no-evaluate", "--out", str(out),
+                                        "--quiet"])
+    assert result.exit_code == 0, result.output
+    assert "will give no label" in result.output
+    answer = load(out).score("Title", "border security and tax relief for taxpayers")
+    assert answer["label"] is None and answer["reason"] == "uncertain"
+    assert answer["probabilities"]["right"] > answer["probabilities"]["left"]
+
+
+def test_train_with_peoples_stance_compares_the_model_with_the_outlet_ratings(group, tmp_path, small_params):
+    records = make_records(5, 6)
+    data = tmp_path / "articles.jsonl"
+    data.write_text("".join(json.dumps(r) + "\n" for r in records[1:]), encoding="utf-8")
+    # Three "articles" of one story, people's stance against the grain of their outlets' ratings.
+    texts = tmp_path / "texts.jsonl"
+    stance = tmp_path / "stance.jsonl"
+    story = [("a", "left0.example", "right", "tax relief border security taxpayers liberty second amendment"),
+             ("b", "center0.example", "center", "officials said the committee report data estimate"),
+             ("c", "right0.example", "left", "workers union wages climate crisis justice equity")]
+    texts.write_text("".join(json.dumps({"id": i, "title": "Story", "text": t}) + "\n" for i, _, _, t in story)
+                     + json.dumps({"id": "x", "title": records[0]["title"], "text": "left out"}) + "\n")
+    stance.write_text("".join(json.dumps({"id": i, "story_id": "s1", "domain": d, "relative_stance": r}) + "\n"
+                              for i, d, r, _ in story))
+    bias = {"left0.example": -2.0, "center0.example": 0.0, "right0.example": 2.0}
+    out = tmp_path / "m.joblib"
+    result = CliRunner().invoke(
+        group, ["train", "--data", str(data), "--folds", "3", "--held-out", "6", "--stance", str(stance),
+                "--stance-texts", str(texts), "--out", str(out), "--quiet"],
+        obj={"outlet_bias": bias.get},
+    )
+    assert result.exit_code == 0, result.output
+    basil = json.loads(metadata_path(out).read_text())["evaluation"]["basil"]
+    assert basil["pairs"] == 3 and basil["pairwise_outlet_rating"] == 0.0
+    assert basil["pairwise_model"] == 1.0  # the words, not the outlet, decide here
+    assert json.loads(metadata_path(out).read_text())["evaluation"]["presentation"] == "article_lean"
+    assert "the model orders 100.0% as people did, the outlets' ratings 0.0%" in result.output
 
 
 def test_train_from_store_uses_the_service_records(group, tmp_path, small_params):
@@ -90,23 +137,30 @@ def test_unusable_data_is_a_clear_error(group, tmp_path):
     assert result.exit_code == 1 and "all three labels are needed" in result.output
 
 
-def test_evaluate_prints_grouped_baseline_and_labelled_random_figures(group, data_file, tmp_path, monkeypatch,
-                                                                        small_params):
+def test_evaluate_prints_both_protocols_beside_the_baseline(group, data_file, tmp_path, small_params):
+    figures = tmp_path / "figures.json"
+    result = CliRunner().invoke(
+        group, ["evaluate", "--data", str(data_file), "--folds", "3", "--held-out", "6", "--random-split",
+                "--json", str(figures), "--quiet"],
+    )
+    assert result.exit_code == 0, result.output
+    assert "outlet-grouped 3-fold, 90 articles: macro-F1" in result.output
+    assert "largest 6 outlets held out" in result.output and "(baseline " in result.output
+    assert "random split (NOT outlet-grouped" in result.output
+    saved = json.loads(figures.read_text())
+    assert set(saved["grouped"]["pooled"]["per_class"]) == {"left", "center", "right"}
+    assert saved["leave_outlet_out"]["baseline"]["articles"] == saved["leave_outlet_out"]["articles"] == 36
+
+
+def test_write_card_replaces_only_the_metrics_section(group, data_file, tmp_path, monkeypatch, small_params):
     card = tmp_path / "MODEL_CARD.md"
     card.write_text(f"# Card\n\n## Metrics\n\n{cli.CARD_BEGIN}\nold figures\n{cli.CARD_END}\n\n## Limitations\n")
     monkeypatch.setattr(cli, "MODEL_CARD", card)
-    figures = tmp_path / "figures.json"
     result = CliRunner().invoke(
-        group,
-        ["evaluate", "--data", str(data_file), "--folds", "3", "--write-card", "--json", str(figures), "--quiet"],
+        group, ["train", "--data", str(data_file), "--folds", "3", "--held-out", "6", "--baseline", "--write-card",
+                "--out", str(tmp_path / "m.joblib"), "--quiet"],
     )
     assert result.exit_code == 0, result.output
-    assert "outlet-grouped 3-fold (outlets never seen in training): macro-F1" in result.output
-    assert "baseline, outlet-grouped, same folds" in result.output
-    assert "random split 3-fold (NOT outlet-grouped" in result.output
     text = card.read_text()
-    assert "old figures" not in text and "**Outlet-grouped, newstilt model**" in text
+    assert "old figures" not in text and "largest 6 outlets held out" in text and "| threshold |" in text
     assert text.endswith("## Limitations\n")
-    saved = json.loads(figures.read_text())
-    assert set(saved["grouped"]["pooled"]["per_class"]) == {"left", "center", "right"}
-    assert saved["grouped"]["pooled"]["confusion"]["labels"] == ["left", "center", "right"]
