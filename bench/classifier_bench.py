@@ -60,6 +60,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--stance-texts", type=Path, help="their articles (stories-dev.jsonl)")
     parser.add_argument("--folds", type=int, default=5)
     parser.add_argument("--held-out", type=int, default=30)
+    parser.add_argument("--per-fold", type=int, default=3, help="largest outlets held out per fold")
+    parser.add_argument("--jobs", type=int, default=1, help="folds fitted at once (processes)")
     parser.add_argument("--latency-samples", type=int, default=500)
     parser.add_argument("--write-card", action="store_true", help="rewrite classifier/MODEL_CARD.md's figures")
     parser.add_argument("--json", type=Path, help="write every figure here")
@@ -71,8 +73,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{len(records)} articles, {len({r['domain'] for r in records})} outlets, from {args.data}")
     stance = _read_stance(args.stance, args.stance_texts) if args.stance else None
     started = time.perf_counter()
-    model = train(records, progress=True, folds=args.folds, outlets=args.held_out, baseline=True, stance=stance,
-                  outlet_bias=bundled_bias())
+    model = train(records, progress=True, folds=args.folds, outlets=args.held_out, per_fold=args.per_fold,
+                  baseline=True, stance=stance, outlet_bias=bundled_bias(), n_jobs=args.jobs)
     train_seconds = time.perf_counter() - started
     echo_evaluation(model.metadata["evaluation"])
 

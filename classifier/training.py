@@ -63,9 +63,11 @@ def train(
     evaluation: bool = True,
     folds: int = 5,
     outlets: int = 30,
+    per_fold: int = 3,
     baseline: bool = False,
     stance: Sequence[dict] | None = None,
     outlet_bias: Callable[[str], float | None] | None = None,
+    n_jobs: int = 1,
 ) -> TrainedModel:
     """Train the scorer on ``records`` (dicts with ``title``, ``text``, ``label``, ``domain``).
 
@@ -91,8 +93,8 @@ def train(
     unevaluated = None if evaluation else "not asked for"
     if evaluation:
         try:
-            result = evaluate(records, folds=folds, params=params, outlets=outlets, progress=progress,
-                              baseline=baseline)
+            result = evaluate(records, folds=folds, params=params, outlets=outlets, per_fold=per_fold,
+                              progress=progress, baseline=baseline, n_jobs=n_jobs)
         except TrainingDataError as exc:  # too few outlets or articles for the folds: train, but claim nothing
             unevaluated = f"could not be evaluated: {exc}"
             LOGGER.warning("the model %s", unevaluated)
