@@ -834,6 +834,7 @@ def assert_coverage_matches(badge: Badge, ext, expected: dict) -> None:
 
     shown = badge.evaluate("""(root) => [...root.querySelectorAll('[data-newstilt="group"]')].map((group) => ({
             group: group.dataset.group,
+            sources: Number(group.querySelector('[data-newstilt="group-count"]').dataset.count),
             articles: [...group.querySelectorAll('[data-newstilt="article"]')].map((item) => ({
                 title: item.querySelector('[data-newstilt="headline"]').textContent,
                 href: item.querySelector('[data-newstilt="headline"]').getAttribute('href'),
@@ -841,12 +842,14 @@ def assert_coverage_matches(badge: Badge, ext, expected: dict) -> None:
                 bias: item.querySelector('[data-newstilt="outlet-bias"]').dataset.label,
             })),
         }))""")
+    # a side with sources has its heading, with the number of sources, even when it lists no headline (the
+    # reader's own outlet, which is counted but not listed)
     wanted = [
-        {"group": group, "articles": [
+        {"group": group, "sources": story["distribution"][group]["count"], "articles": [
             {"title": a["title"], "href": a["url"], "outlet": a["outlet"]["name"] if a["outlet"] else None,
              "bias": a["outlet"]["bias"]["label"] if a["outlet"] and a["outlet"]["bias"] else ""}
             for a in story["articles"][group]]}
-        for group in GROUPS if story["articles"][group]
+        for group in GROUPS if story["articles"][group] or story["distribution"][group]["count"]
     ]
     assert shown == wanted
     expect_badge(badge.locator('[data-newstilt="full-coverage"]')).to_have_attribute(
