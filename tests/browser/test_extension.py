@@ -1137,6 +1137,60 @@ def test_the_articles_own_lean(extension, tmp_path):
     page.close()
 
 
+def test_an_uncertain_article_shows_no_lean_label(extension, tmp_path):
+    """A scorer that read the article but abstained (`label` null, `reason` "uncertain", its odds given): the badge
+    says there is not enough evidence and shows no lean label. The server's scorer does not abstain yet (its
+    threshold comes with the classifier's `presentation`), so the server's real answer for the page is taken and
+    only its `lean` changed to an abstention, then served in its place to the extension's worker."""
+    server = extension["server"]
+    url = STORED["mine-reuters"]["url"]
+    real = analyze(server, url)
+    assert real["story"] and isinstance(real["lean"].get("model"), dict), "a real answer, with a model's lean"
+    uncertain = {**real, "lean": {
+        **real["lean"], "label": None, "reason": "uncertain",
+        "message": "The model is not confident enough to say how this article leans.",
+        "score": 0.02, "confidence": 0.36, "probabilities": {"left": 0.31, "center": 0.36, "right": 0.33},
+        "model": {**real["lean"]["model"], "presentation": "article_lean"},
+    }}
+    served = []
+
+    def answer_uncertain(route):
+        served.append(route.request.post_data_json["url"])
+        route.fulfill(status=200, content_type="application/json", body=json.dumps(uncertain))
+
+    context = extension["context"]
+    analyze_url = server + "api/v1/analyze"
+    clear_analysis_cache(extension)
+    context.route(analyze_url, answer_uncertain)
+    try:
+        page, _ = open_tab(extension)
+        badge = Badge(page)
+        page.goto(url)
+        assert wait_for_coverage(badge) == "story"
+        assert served == [url], "the worker's request was answered with the abstention"
+        line = badge.locator('[data-newstilt="lean"]')
+        expect_badge(line).to_have_attribute("data-state", "uncertain")
+        expect_badge(line).to_have_attribute("data-label", "")
+        expect_badge(line).to_have_text("This article: not enough evidence")
+        badge.locator('[data-newstilt="toggle"]').click()
+        details = badge.locator('[data-newstilt="lean-details"]')
+        expect_badge(details).to_have_attribute("data-state", "uncertain")
+        expect_badge(details.locator('[data-newstilt="lean-summary"]')).to_have_text(
+            "Not enough evidence to tell how this article leans.")
+        expect_badge(details.locator('[data-newstilt="lean-reason"]')).to_have_text(uncertain["lean"]["message"])
+        expect_badge(details.locator('[data-newstilt="lean-odds"]')).to_have_text(
+            "How much its wording resembles each side's outlets: Left 31% \u00b7 Center 36% \u00b7 Right 33%")
+        expect_badge(details.locator('[data-newstilt="lean-meter"]')).to_have_count(0)
+        said = " ".join([line.text_content(), details.text_content()])
+        label = r"Lean (?:Left|Right|Center)|This article: (?:Left|Right|Center)|\d+% confident"
+        assert not re.search(label, said), said
+        badge.screenshot(tmp_path / "lean-uncertain.png")
+        page.close()
+    finally:
+        context.unroute(analyze_url, answer_uncertain)
+        clear_analysis_cache(extension)  # the abstention must not stand in for the real answer later
+
+
 INNER_TEXT = "document.body.innerText"
 BODY_HTML = "document.body.innerHTML"
 TEXT_NODES = """() => { const w = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT); let n = 0;
