@@ -716,7 +716,8 @@
 
   /**
    * Show the badge for a view: a `<newstilt-badge>` host with a closed shadow root, appended to `container`
-   * (the document's root element by default). Options: `embedded` (in flow, for the popup), `expanded`,
+   * (the document's root element by default). Options: `embedded` (in flow, for the popup), `expanded` and
+   * `summaryExpanded` (both default to the badge being replaced's, so a redraw keeps what the reader opened),
    * `highlights` (how many phrases are highlighted in the page, or null), and the `onClose`, `onHideSite`,
    * `onOpenSettings` and `onToggleHighlight` callbacks (their controls appear only when given). Returns the host
    * element.
