@@ -2,7 +2,7 @@
 // coverage across the spectrum and the article's own lean. Pure functions, no browser APIs; everything from the
 // network is checked here, and only http(s) links survive.
 import "../ui/capture.js";
-import { BIAS_COLORS, biasView, labelText, outletView, safeHttpUrl, unratedView } from "./format.js";
+import { BIAS_COLORS, biasStep, biasView, labelText, outletView, safeHttpUrl, unratedView } from "./format.js";
 import { percentDecode } from "./match.js";
 
 /** The HTML cap the content script applies (ui/capture.js), for the worker and the node tests. */
@@ -23,6 +23,10 @@ const GROUP_TEXT = Object.freeze({ left: "Left", center: "Center", right: "Right
 
 /** Headlines listed per side; the story page on the server has them all. */
 const MAX_ARTICLES_PER_GROUP = 25;
+/** Summary bullets kept (the server sends 3-5). */
+const MAX_SUMMARY_BULLETS = 10;
+/** Levels, categories and names kept per row of the coverage details. */
+const MAX_TALLY_ENTRIES = 12;
 /** How the server lets a label be shown (`lean.model.presentation`). */
 const PRESENTATIONS = Object.freeze(["article_lean", "wording_resemblance"]);
 
@@ -102,8 +106,42 @@ function parseArticle(article) {
   };
 }
 
+/** A summary bullet (`{text, url, outlet}`), or null without text. */
+function parseBullet(bullet) {
+  if (!bullet || typeof bullet !== "object" || !text(bullet.text)) return null;
+  return { text: text(bullet.text), url: typeof bullet.url === "string" ? bullet.url : null,
+    outlet: outletSummary(bullet.outlet) };
+}
+
+/** `{"high": 2, "mixed": 1}` as `[["high", 2], ["mixed", 1]]`, the server's order kept; null when not a tally. */
+function parseTally(value) {
+  if (!value || typeof value !== "object" || Array.isArray(value)) return null;
+  return Object.entries(value)
+    .filter(([key, n]) => text(key) && Number.isInteger(n) && n > 0)
+    .slice(0, MAX_TALLY_ENTRIES)
+    .map(([key, n]) => [key.trim(), n]);
+}
+
+/** The story's coverage details (server/coverage.py `coverage_details`), each part null when absent. */
+function parseDetails(details) {
+  if (!details || typeof details !== "object") return null;
+  const questionable = details.questionable && typeof details.questionable === "object" ? details.questionable : null;
+  const flagged = Array.isArray(questionable?.sources) ? questionable.sources : [];
+  return {
+    factuality: parseTally(details.factuality),
+    ownership: parseTally(details.ownership),
+    questionable: questionable && Number.isInteger(questionable.count) && questionable.count >= 0
+      ? { count: questionable.count,
+        names: flagged.map((source) => text(source?.name) ?? text(source?.domain)).filter(Boolean)
+          .slice(0, MAX_TALLY_ENTRIES) }
+      : null,
+  };
+}
+
 function parseStory(story) {
-  if (!story || typeof story !== "object" || !Number.isInteger(story.id)) return null;
+  if (!story || typeof story !== "object" || Array.isArray(story)) return null;
+  // a story without an id still has its coverage to show, but no page on the server to link to
+  if (story.id !== undefined && story.id !== null && !Number.isInteger(story.id)) return null;
   const dist = story.distribution && typeof story.distribution === "object" ? story.distribution : {};
   const distribution = { total: count(dist.total), rated: count(dist.rated) };
   for (const group of GROUPS) {
@@ -117,15 +155,20 @@ function parseStory(story) {
     articles[group] = list.map(parseArticle).filter(Boolean);
   }
   return {
-    id: story.id,
+    id: Number.isInteger(story.id) ? story.id : null,
     title: text(story.title),
     source_count: count(story.source_count),
     article_count: count(story.article_count),
+    first_published: text(story.first_published),
+    last_updated: text(story.last_updated),
     distribution,
     blindspot: {
       side: blindspot.side === "left" || blindspot.side === "right" ? blindspot.side : null,
       explanation: text(blindspot.explanation),
     },
+    summary: (Array.isArray(story.summary) ? story.summary : []).map(parseBullet).filter(Boolean)
+      .slice(0, MAX_SUMMARY_BULLETS),
+    details: parseDetails(story.coverage),
     articles,
   };
 }
@@ -222,11 +265,103 @@ function hostOf(href) {
 }
 
 /**
+ * THE numbers of a story's sources, from the server's one count (`distribution`): `{left, center, right,
+ * unrated, rated, total}`. The bar, the legend, the group headings and the details all take them from here, so
+ * a heading never counts articles: an outlet with two articles is one source, and the reader's own outlet (which
+ * the server counts whether or not the page is stored) is in its side's number though its page is not listed.
+ */
+export function sourceCounts(story) {
+  const dist = story?.distribution ?? {};
+  const counts = Object.fromEntries(GROUPS.map((group) => [group, count(dist[group]?.count)]));
+  const rated = counts.left + counts.center + counts.right;
+  return { ...counts, rated, total: rated + counts.unrated };
+}
+
+/** The group the reader's own outlet is counted in (its side, or "unrated"). */
+function groupOf(outlet) {
+  const step = biasStep(outlet?.bias);
+  if (step === null) return "unrated";
+  return step < 0 ? "left" : step > 0 ? "right" : "center";
+}
+
+/**
+ * "and this page's outlet, The Washington Post" under the heading of the group the reader's outlet is counted in,
+ * when none of the group's listed articles is from it (the page itself is never listed): so "Left · 2 sources"
+ * over one headline says where the other source is.
+ */
+function readerNote(analysis, group, sources, articles) {
+  const outlet = analysis?.outlet ?? null;
+  if (groupOf(outlet) !== group) return null;
+  const listed = new Set(articles.map((article) => article.outlet?.domain ?? hostOf(article.url)).filter(Boolean));
+  if (sources <= listed.size || (outlet?.domain && listed.has(outlet.domain))) return null;
+  const name = text(outlet?.name) ?? text(outlet?.domain);
+  return name ? `and this page's outlet, ${name}` : "and this page's site";
+}
+
+/** The story's summary: the first bullet, and the others behind "Show all N points". */
+function summaryView(bullets) {
+  if (!bullets?.length) return null;
+  return {
+    bullets: bullets.map((bullet) => ({
+      text: bullet.text,
+      url: safeHttpUrl(bullet.url),
+      outlet: bullet.outlet?.name ?? bullet.outlet?.domain ?? hostOf(bullet.url) ?? "unnamed source",
+    })),
+    shown: 1,
+    expandText: bullets.length > 1 ? `Show all ${bullets.length} points` : null,
+    collapseText: "Show fewer points",
+  };
+}
+
+const DAY = new Intl.DateTimeFormat("en", { year: "numeric", month: "short", day: "numeric", timeZone: "UTC" });
+
+/** "Oct 14, 2026" for an ISO timestamp (its UTC day, as the server's pages show it), or null. */
+export function dayText(iso) {
+  const at = typeof iso === "string" ? Date.parse(iso) : NaN;
+  return Number.isFinite(at) ? DAY.format(at) : null;
+}
+
+/** "High: 2 · Mixed: 1" for `[["high", 2], ["mixed", 1]]`, `unknown` worded as `unknownText`; null when empty. */
+function tallyText(tally, unknownText) {
+  if (!tally?.length) return null;
+  return tally.map(([key, n]) => `${key === "unknown" ? unknownText : labelText(key)}: ${n}`).join(" \u00B7 ");
+}
+
+/**
+ * The compact coverage details: `[{key, label, value, datetime?}]`, a row only for what the server sent (no row
+ * ever reads "undefined" or "NaN"). The sources row is the same count as the bar's.
+ */
+function detailsView(story, counts) {
+  const rows = [{ key: "sources", label: "Sources",
+    value: `${counts.total.toLocaleString("en")} (${counts.rated.toLocaleString("en")} rated, ` +
+      `${counts.unrated.toLocaleString("en")} unrated)` }];
+  for (const [key, label, iso] of [["first-published", "First published", story.first_published],
+    ["last-updated", "Last updated", story.last_updated]]) {
+    const day = dayText(iso);
+    if (day) rows.push({ key, label, value: day, datetime: iso });
+  }
+  const details = story.details;
+  const factuality = tallyText(details?.factuality, "Not rated");
+  if (factuality) rows.push({ key: "factuality", label: "Factuality", value: factuality });
+  const ownership = tallyText(details?.ownership, "Unknown");
+  if (ownership) rows.push({ key: "ownership", label: "Ownership", value: ownership });
+  const questionable = details?.questionable;
+  if (questionable) {
+    rows.push({ key: "questionable", label: "Questionable",
+      value: questionable.count
+        ? `${plural(questionable.count, "source")}${questionable.names.length ? `: ${questionable.names.join(", ")}` : ""}`
+        : "None" });
+  }
+  return rows;
+}
+
+/**
  * The coverage section's view of a parsed analysis:
- *   {state: "story", sourceCount, countText, shortText, segments, legend, unrated, blindspot, groups, storyUrl}
+ *   {state: "story", sourceCount, countText, shortText, segments, legend, unrated, blindspot, groups, summary,
+ *    details, storyUrl, storyLinkText}
  *   {state: "none", text, detail?}  no story, a story with no other article, or no article in the page
- * Segments are sized by outlet count; percentages are the server's (of all the story's outlets, unrated
- * included), shown rounded.
+ * Every count is a count of sources, from `sourceCounts`: the bar's segments are sized by it and each group's
+ * heading shows it. Percentages are the server's (of the rated sources), shown rounded.
  */
 export function coverageView(analysis, { serverUrl } = {}) {
   const story = analysis?.story;
@@ -236,25 +371,28 @@ export function coverageView(analysis, { serverUrl } = {}) {
     return { state: "none", text: "Your newstilt server found no article in this page", detail: analysis.article.error };
   }
   if (!story) return none;
+  const counts = sourceCounts(story);
   const groups = GROUPS.map((group) => ({
     group,
     heading: GROUP_TEXT[group],
     color: GROUP_COLORS[group],
+    count: counts[group],
+    countText: plural(counts[group], "source"),
     articles: story.articles[group].slice(0, MAX_ARTICLES_PER_GROUP).map(articleView),
     more: Math.max(0, story.articles[group].length - MAX_ARTICLES_PER_GROUP),
-  })).filter((group) => group.articles.length);
+    reader: readerNote(analysis, group, counts[group], story.articles[group]),
+  })).filter((group) => group.count > 0 || group.articles.length);
   const others = GROUPS.reduce((sum, group) => sum + story.articles[group].length, 0);
   if (!others) return { ...none, storyUrl: storyUrl(serverUrl, story.id) };
   const dist = story.distribution;
   const part = (group) => ({
     group,
     text: GROUP_TEXT[group],
-    count: dist[group].count,
+    count: counts[group],
     percent: dist[group].percent,
     percentText: percentText(dist[group].percent),
     color: GROUP_COLORS[group],
   });
-  const sourceCount = story.source_count;
   const blindspot = story.blindspot.side
     ? {
       side: story.blindspot.side,
@@ -266,16 +404,19 @@ export function coverageView(analysis, { serverUrl } = {}) {
     state: "story",
     storyId: story.id,
     title: story.title,
-    sourceCount,
-    countText: `Covered by ${plural(sourceCount, "source")}`,
-    shortText: plural(sourceCount, "source"),
+    sourceCount: counts.total,
+    countText: `Covered by ${plural(counts.total, "source")}`,
+    shortText: plural(counts.total, "source"),
     segments: GROUPS.map(part).filter((segment) => segment.count > 0),
     legend: ["left", "center", "right"].map(part),
-    unrated: dist.unrated.count ? { ...part("unrated"), text: `${plural(dist.unrated.count, "unrated source")}` } : null,
+    unrated: counts.unrated ? { ...part("unrated"), text: `${plural(counts.unrated, "unrated source")}` } : null,
     blindspot,
     groups,
+    summary: summaryView(story.summary),
+    details: detailsView(story, counts),
     otherCount: others,
     storyUrl: storyUrl(serverUrl, story.id),
+    storyLinkText: "Full story on your newstilt server",
   };
 }
 

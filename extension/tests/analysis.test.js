@@ -14,6 +14,7 @@ import {
   pageView,
   parseAnalysis,
   percentText,
+  sourceCounts,
   storyUrl,
 } from "../lib/analysis.js";
 import { outletView } from "../lib/format.js";
@@ -165,6 +166,161 @@ describe("coverageView", () => {
     assert.equal(storyUrl(SERVER, 3), `${SERVER}/stories/3`);
     assert.equal(storyUrl(SERVER, "3"), null);
     assert.equal(storyUrl(null, 3), null);
+  });
+});
+
+describe("one count of sources", () => {
+  /**
+   * What the server answers for a page of The Washington Post (lean-left, not stored) about a story stored from
+   * NPR (lean-left, two articles) and Fox News (right): the reader's outlet is counted on its side, each outlet
+   * once (server/coverage.py distribution).
+   */
+  const WAPO = {
+    url: "https://www.washingtonpost.com/nation/2026/10/15/cargo-ship-fire/",
+    outlet: { outlet: { domain: "washingtonpost.com", name: "The Washington Post", bias: { label: "lean-left", score: -1 },
+      factuality: "high", ownership: "individual", raters: [] } },
+    article: { id: null, title: "Cargo ship fire", published: null, text_length: 900, stored: false },
+    story: {
+      id: 12,
+      title: "Fire aboard the cargo ship Maren Holt",
+      first_published: "2026-10-15T00:00:00+00:00",
+      last_published: "2026-10-15T00:00:00+00:00",
+      last_updated: "2026-10-16T09:30:00+00:00",
+      article_count: 3,
+      source_count: 3,
+      distribution: {
+        total: 3, rated: 3, left: { count: 2, percent: 67 }, center: { count: 0, percent: 0 },
+        right: { count: 1, percent: 33 }, unrated: { count: 0, percent: 0 }, percent_of: "rated",
+      },
+      blindspot: { side: null, explanation: "3 rated source(s); a blindspot needs at least 4" },
+      summary: [
+        { text: "The Coast Guard rescued all 19 crew members.", url: "https://www.npr.org/2026/10/15/ship-fire",
+          outlet: outlet("npr.org", "NPR", "lean-left", -1), article_id: 1 },
+        { text: "The fire started in the engine room.", url: "https://www.foxnews.com/us/ship-fire",
+          outlet: outlet("foxnews.com", "Fox News", "right", 2), article_id: 3 },
+        { text: "A third point.", url: "javascript:alert(1)", outlet: null, article_id: 4 },
+        { text: "   ", url: "https://x.example/", outlet: null },
+        "junk",
+      ],
+      coverage: {
+        sources: 3,
+        factuality: { high: 2, mixed: 1 },
+        ownership: { "non-profit": 1, corporation: 1, individual: 1 },
+        owners: {}, countries: { US: 3 },
+        questionable: { count: 0, sources: [] },
+        original_reporting: { articles: 3, original: 3, syndicated: 0, percent: 100 },
+      },
+      articles: {
+        left: [
+          article(1, "https://www.npr.org/2026/10/15/ship-fire", "NPR: ship fire", outlet("npr.org", "NPR", "lean-left", -1)),
+          article(2, "https://www.npr.org/2026/10/15/ship-fire-update", "NPR: update", outlet("npr.org", "NPR", "lean-left", -1)),
+        ],
+        center: [],
+        right: [article(3, "https://www.foxnews.com/us/ship-fire", "Fox: ship fire", outlet("foxnews.com", "Fox News", "right", 2))],
+        unrated: [],
+      },
+    },
+    lean: null,
+  };
+  const view = coverageView(parseAnalysis(WAPO), { serverUrl: SERVER });
+
+  test("the group headings count sources, the same numbers as the bar's", () => {
+    const counts = sourceCounts(parseAnalysis(WAPO).story);
+    assert.deepEqual(counts, { left: 2, center: 0, right: 1, unrated: 0, rated: 3, total: 3 });
+    assert.equal(view.countText, "Covered by 3 sources");
+    const bar = Object.fromEntries(view.legend.map((part) => [part.group, part.count]));
+    const headings = Object.fromEntries(view.groups.map((group) => [group.group, group.count]));
+    for (const group of view.groups) assert.equal(group.count, bar[group.group] ?? counts.unrated, group.group);
+    for (const segment of view.segments) assert.equal(headings[segment.group], segment.count, segment.group);
+    assert.equal(view.groups.reduce((sum, group) => sum + group.count, 0), view.sourceCount);
+    assert.equal(bar.left + bar.center + bar.right + counts.unrated, view.sourceCount);
+    // two NPR headlines and the page's own outlet: two sources, never two or three articles
+    const left = view.groups.find((group) => group.group === "left");
+    assert.equal(left.articles.length, 2);
+    assert.equal(left.countText, "2 sources");
+    assert.equal(left.reader, "and this page's outlet, The Washington Post", "NPR's second article is not a source");
+    assert.equal(view.groups.find((group) => group.group === "right").countText, "1 source");
+    assert.deepEqual(view.groups.map((group) => group.group), ["left", "right"]);
+  });
+
+  test("the reader's outlet is named under its side when none of the listed headlines is its", () => {
+    const answer = structuredClone(WAPO);
+    answer.story.articles.left[1] = article(5, "https://www.washingtonpost.com/other", "WaPo: earlier",
+      outlet("washingtonpost.com", "The Washington Post", "lean-left", -1));
+    const left = coverageView(parseAnalysis(answer), { serverUrl: SERVER }).groups[0];
+    assert.equal(left.count, 2);
+    assert.equal(left.reader, null, "another article of the page's outlet is listed: nothing to add");
+    // the page's own outlet, alone on its side, still gets its heading
+    const alone = structuredClone(WAPO);
+    alone.outlet.outlet.bias = { label: "center", score: 0 };
+    alone.story.distribution.center.count = 1;
+    alone.story.distribution.left.count = 1;
+    const groups = coverageView(parseAnalysis(alone), { serverUrl: SERVER }).groups;
+    assert.deepEqual(groups.map((group) => [group.group, group.count, group.articles.length]),
+      [["left", 1, 2], ["center", 1, 0], ["right", 1, 1]]);
+    assert.equal(groups[1].reader, "and this page's outlet, The Washington Post");
+  });
+
+  test("the summary: bullets with text, each citing its outlet, links only for http(s)", () => {
+    const summary = view.summary;
+    assert.equal(summary.bullets.length, 3);
+    assert.equal(summary.shown, 1);
+    assert.equal(summary.expandText, "Show all 3 points");
+    assert.deepEqual(summary.bullets.map((bullet) => [bullet.outlet, bullet.url]), [
+      ["NPR", "https://www.npr.org/2026/10/15/ship-fire"],
+      ["Fox News", "https://www.foxnews.com/us/ship-fire"],
+      ["unnamed source", null],
+    ]);
+    const one = structuredClone(WAPO);
+    one.story.summary = one.story.summary.slice(0, 1);
+    assert.equal(coverageView(parseAnalysis(one)).summary.expandText, null, "one point needs no button");
+    one.story.summary = [];
+    assert.equal(coverageView(parseAnalysis(one)).summary, null);
+  });
+
+  test("coverage details: a row for each part the server sent", () => {
+    assert.deepEqual(view.details.map((row) => [row.label, row.value]), [
+      ["Sources", "3 (3 rated, 0 unrated)"],
+      ["First published", "Oct 15, 2026"],
+      ["Last updated", "Oct 16, 2026"],
+      ["Factuality", "High: 2 \u00B7 Mixed: 1"],
+      ["Ownership", "Non Profit: 1 \u00B7 Corporation: 1 \u00B7 Individual: 1"],
+      ["Questionable", "None"],
+    ]);
+    assert.equal(view.details[1].datetime, "2026-10-15T00:00:00+00:00");
+    const flagged = structuredClone(WAPO);
+    flagged.story.coverage.questionable = { count: 1, sources: [{ domain: "infowars.com", name: "InfoWars", flags: [] }] };
+    flagged.story.coverage.factuality = { high: 2, unknown: 1 };
+    const rows = Object.fromEntries(coverageView(parseAnalysis(flagged)).details.map((row) => [row.key, row.value]));
+    assert.equal(rows.questionable, "1 source: InfoWars");
+    assert.equal(rows.factuality, "High: 2 \u00B7 Not rated: 1");
+  });
+
+  test("absent details leave their rows out; nothing reads undefined or NaN", () => {
+    const bare = structuredClone(WAPO);
+    for (const field of ["first_published", "last_updated", "coverage"]) delete bare.story[field];
+    const rows = coverageView(parseAnalysis(bare)).details;
+    assert.deepEqual(rows.map((row) => row.key), ["sources"]);
+    const odd = structuredClone(WAPO);
+    Object.assign(odd.story, { first_published: "not a date", last_updated: 5,
+      coverage: { factuality: { high: "2", mixed: -1, low: 1.5 }, ownership: [], questionable: { count: "x" } } });
+    const oddView = coverageView(parseAnalysis(odd));
+    assert.deepEqual(oddView.details.map((row) => row.key), ["sources"]);
+    assert.doesNotMatch(JSON.stringify([view, oddView, coverageView(parseAnalysis(bare))]), /undefined|NaN/);
+  });
+
+  test("the story page link, only with an id", () => {
+    assert.equal(view.storyUrl, `${SERVER}/stories/12`);
+    assert.equal(view.storyLinkText, "Full story on your newstilt server");
+    const anonymous = structuredClone(WAPO);
+    delete anonymous.story.id;
+    const noId = coverageView(parseAnalysis(anonymous), { serverUrl: SERVER });
+    assert.equal(noId.state, "story", "the coverage is shown without an id");
+    assert.equal(noId.storyUrl, null);
+    assert.equal(noId.sourceCount, 3);
+    const forged = structuredClone(WAPO);
+    forged.story.id = "12/../../evil";
+    assert.equal(parseAnalysis(forged).story, null);
   });
 });
 

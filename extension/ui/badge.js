@@ -168,6 +168,16 @@
     .meta .outlet { color: #374151; font-weight: 550; }
     .also a { font-size: 12px; }
     .more { margin: 0; font-size: 12px; }
+    .group .reader { font-size: 12px; }
+    .summary-part, .story-details { margin: 12px 0 0; }
+    ul.summary { list-style: none; margin: 0; padding: 0; display: grid; gap: 6px; }
+    ul.summary li { padding: 0 0 0 10px; border-left: 3px solid rgba(107, 114, 128, 0.35); line-height: 1.4;
+      overflow-wrap: anywhere; }
+    ul.summary li[hidden] { display: none; }
+    .cite { font-size: 12px; }
+    .summary-part .linkish { margin: 4px 0 0; }
+    .story-details .facts { margin: 0; font-size: 12px; }
+    .story-details .facts dd { display: block; font-weight: 500; overflow-wrap: anywhere; }
     .full { display: inline-block; margin: 12px 0 0; font-weight: 600; }
     .meter { position: relative; height: 8px; margin: 6px 0 2px; border-radius: 4px;
       background: linear-gradient(90deg, rgba(37, 99, 235, 0.35), rgba(156, 163, 175, 0.35), rgba(220, 38, 38, 0.35)); }
@@ -465,7 +475,7 @@
   }
 
   /** The story's coverage: how many sources, the spread, the blindspot, and the other outlets' headlines. */
-  function renderCoverage(view) {
+  function renderCoverage(view, options) {
     const coverage = view.coverage;
     if (!coverage || coverage.state !== "story") return null;
     const section = el("section", { class: "section coverage", "data-newstilt": "coverage", "data-story": coverage.storyId },
@@ -492,20 +502,66 @@
       if (coverage.blindspot.explanation) details.append(el("p", {}, coverage.blindspot.explanation));
       section.append(details);
     }
+    const summary = renderSummary(coverage.summary, options);
+    if (summary) section.append(summary);
     for (const group of coverage.groups) {
+      // The heading counts sources, as the bar does (lib/analysis.js sourceCounts), never the headlines below it.
       const heading = el("h3", {}, colorDot(group.color), group.heading,
-        el("span", { class: "muted" }, `\u00B7 ${group.articles.length + group.more}`));
-      const list = el("ul", {}, ...group.articles.map(renderStoryArticle));
+        el("span", { class: "muted", "data-newstilt": "group-count", "data-count": group.count }, `\u00B7 ${group.countText}`));
+      const list = el("ul", {}, ...group.articles.map(renderStoryArticle),
+        group.reader ? el("li", { class: "reader muted", "data-newstilt": "group-reader" }, group.reader) : null);
       list.style.setProperty("--c", group.color);
       const part = el("section", { class: "group", "data-newstilt": "group", "data-group": group.group }, heading, list);
       if (group.more) part.append(el("p", { class: "more muted" }, `and ${group.more} more`));
       section.append(part);
     }
+    if (coverage.details?.length) section.append(renderCoverageDetails(coverage.details));
     if (coverage.storyUrl) {
-      section.append(externalLink(coverage.storyUrl, "See full coverage \u2192", { class: "full", "data-newstilt": "full-coverage" }));
+      section.append(externalLink(coverage.storyUrl, coverage.storyLinkText, { class: "full", "data-newstilt": "full-coverage" }));
     }
     if (coverage.note) section.append(el("p", { class: "note muted" }, coverage.note));
     return section;
+  }
+
+  /**
+   * The story's summary: its first point, and a "Show all N points" button for the others. Each point cites its
+   * outlet, a link to the article it is quoted from. `options.summaryExpanded` keeps the reader's choice when
+   * the badge is drawn again.
+   */
+  function renderSummary(summary, options) {
+    if (!summary) return null;
+    const list = el("ul", { class: "summary", id: "newstilt-summary", "data-newstilt": "summary-points" });
+    summary.bullets.forEach((bullet, i) => {
+      list.append(el("li", { "data-newstilt": "summary-point", hidden: i < summary.shown ? null : "" },
+        el("span", { "data-newstilt": "summary-text", dir: "auto" }, bullet.text), " ",
+        el("span", { class: "cite muted" }, "\u2014 ",
+          linkOrText(bullet.url, bullet.outlet, { "data-newstilt": "summary-source", dir: "auto" }))));
+    });
+    const part = el("section", { class: "summary-part", "data-newstilt": "summary" }, el("h3", {}, "Summary"), list);
+    if (summary.expandText) {
+      const toggle = el("button", { type: "button", class: "linkish", "data-newstilt": "summary-toggle",
+        "aria-expanded": "false", "aria-controls": "newstilt-summary" });
+      const setShown = (all) => {
+        toggle.setAttribute("aria-expanded", String(all));
+        toggle.textContent = all ? summary.collapseText : summary.expandText;
+        [...list.children].forEach((item, i) => { item.hidden = !all && i >= summary.shown; });
+      };
+      onTrustedClick(toggle, () => setShown(toggle.getAttribute("aria-expanded") !== "true"));
+      setShown(Boolean(options.summaryExpanded));
+      part.append(toggle);
+    }
+    return part;
+  }
+
+  /** Who covered the story, in a few rows: how many sources, when, how factual, who owns them. */
+  function renderCoverageDetails(rows) {
+    const list = el("dl", { class: "facts" });
+    for (const row of rows) {
+      list.append(el("dt", {}, row.label),
+        el("dd", { "data-newstilt": "story-detail", "data-key": row.key },
+          row.datetime ? el("time", { datetime: row.datetime }, row.value) : row.value));
+    }
+    return el("section", { class: "story-details", "data-newstilt": "story-details" }, el("h3", {}, "Coverage details"), list);
   }
 
   function highlightControls(lean, options) {
@@ -660,13 +716,15 @@
 
   /**
    * Show the badge for a view: a `<newstilt-badge>` host with a closed shadow root, appended to `container`
-   * (the document's root element by default). Options: `embedded` (in flow, for the popup), `expanded`,
+   * (the document's root element by default). Options: `embedded` (in flow, for the popup), `expanded` and
+   * `summaryExpanded` (both default to the badge being replaced's, so a redraw keeps what the reader opened),
    * `highlights` (how many phrases are highlighted in the page, or null), and the `onClose`, `onHideSite`,
    * `onOpenSettings` and `onToggleHighlight` callbacks (their controls appear only when given). Returns the host
    * element.
    */
   function mount(view, options = {}) {
     const expanded = currentRoot?.querySelector('[data-newstilt="badge"]')?.getAttribute("data-expanded");
+    const summaryExpanded = currentRoot?.querySelector('[data-newstilt="summary-toggle"]')?.getAttribute("aria-expanded");
     unmount();
     const host = document.createElement(HOST_TAG);
     host.style.setProperty("all", "initial", "important");
@@ -674,7 +732,8 @@
     const root = host.attachShadow({ mode: "closed" });
     const style = document.createElement("style");
     style.textContent = STYLE;
-    root.append(style, renderCard(view, { ...options, expanded: options.expanded ?? expanded === "true" }));
+    root.append(style, renderCard(view, { ...options, expanded: options.expanded ?? expanded === "true",
+      summaryExpanded: options.summaryExpanded ?? summaryExpanded === "true" }));
     (options.container ?? document.documentElement).append(host);
     current = host;
     currentRoot = root;

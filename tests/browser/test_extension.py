@@ -3,7 +3,8 @@
 Debian's /usr/bin/chromium loads the unpacked extension; the service runs as a subprocess on 127.0.0.1 with
 the bundled ratings plus two small rater files (so outlets have several raters) and a small store of articles
 bulk-imported from tests/resources/browser/coverage-articles.jsonl (one story told by six outlets across the
-spectrum, one told mostly on the right, two on other events); news pages are served at their real https
+spectrum, one told mostly on the right, two on other events) and panel-articles.jsonl (a story told by NPR and
+Fox News, which a page of The Washington Post joins without being stored); news pages are served at their real https
 addresses by request routing, from tests/resources/browser/. Expected ratings, coverage and lean are asked of
 the server's own endpoints (lookup, analyze), never written down here. The badge's shadow root is closed, so
 assertions read it over the DevTools protocol (tests/browser/badge.py), which no page script can use.
@@ -27,6 +28,7 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -43,6 +45,11 @@ ARTICLE_HTML = (RESOURCES / "article.html").read_text(encoding="utf-8")
 STORE_FILE = RESOURCES / "coverage-articles.jsonl"
 STORED = {record["id"]: record for record in map(json.loads, STORE_FILE.read_text(encoding="utf-8").splitlines())}
 NEW_PAGE = json.loads((RESOURCES / "coverage-new-page.json").read_text(encoding="utf-8"))
+# A story of two rated outlets on another event (NPR, Fox News), and a page of a third (The Washington Post) that
+# the server matches to it without storing it: the reader's own outlet makes the third source.
+PANEL_FILE = RESOURCES / "panel-articles.jsonl"
+PANEL_STORED = [json.loads(line) for line in PANEL_FILE.read_text(encoding="utf-8").splitlines()]
+PANEL_PAGE = json.loads((RESOURCES / "panel-new-page.json").read_text(encoding="utf-8"))
 STORY_TEMPLATE = string.Template((RESOURCES / "story-article.html").read_text(encoding="utf-8"))
 # Article pages of rated outlets in German, Japanese (served as Shift_JIS) and Arabic (right to left).
 FOREIGN = json.loads((RESOURCES / "foreign-articles.json").read_text(encoding="utf-8"))
@@ -127,8 +134,9 @@ def server(tmp_path_factory):
     for fmt, name in (("mbfc", "mbfc-ratings.json"), ("allsides", "allsides-ratings.csv")):
         args = ["ratings", "import", "--data-dir", str(data_dir), "--format", fmt, str(RESOURCES / name)]
         subprocess.run([*NEWSTILT, *args], cwd=REPO, check=True, capture_output=True, text=True, timeout=60)
-    subprocess.run([*NEWSTILT, "import", str(STORE_FILE), "--data-dir", str(data_dir), "--no-progress"],
-                   cwd=REPO, check=True, capture_output=True, text=True, timeout=120)
+    for store_file in (STORE_FILE, PANEL_FILE):
+        subprocess.run([*NEWSTILT, "import", str(store_file), "--data-dir", str(data_dir), "--no-progress"],
+                       cwd=REPO, check=True, capture_output=True, text=True, timeout=120)
     model_path = data_dir / "models" / "test-model.joblib"
     _train_tiny_model(model_path)
     stderr = (data_dir / "server.stderr").open("w", encoding="utf-8")
@@ -246,6 +254,9 @@ def page_for(url: str) -> str:
     if url == NEW_PAGE["url"]:
         return story_page(NEW_PAGE["title"], NEW_PAGE["text"], NEW_PAGE["source"], "Leah Brandt",
                           NEW_PAGE["published"])
+    if url == PANEL_PAGE["url"]:
+        return story_page(PANEL_PAGE["title"], PANEL_PAGE["text"], PANEL_PAGE["source"], PANEL_PAGE["authors"],
+                          PANEL_PAGE["published"])
     if url == UNRATED_MINE_PAGE:
         return story_page("Lithium mine near Fish Lake Valley approved; tribe plans lawsuit", NEW_PAGE["text"],
                           "The Example Gazette", "Staff", NEW_PAGE["published"])
@@ -305,7 +316,8 @@ def browser(tmp_path_factory):
             for spec in FOREIGN.values():
                 context.route(f"https://{urllib.parse.urlsplit(spec['url']).hostname}/**",
                               _serve(foreign_page(spec), spec["charset"]))
-            for url in [*(record["url"] for record in STORED.values()), NEW_PAGE["url"], UNRATED_MINE_PAGE]:
+            for url in [*(record["url"] for record in STORED.values()), NEW_PAGE["url"], UNRATED_MINE_PAGE,
+                        PANEL_PAGE["url"]]:
                 context.route(lambda candidate, url=url: candidate == url, _serve(page_for(url)))
             yield context, worker
         finally:
@@ -834,6 +846,7 @@ def assert_coverage_matches(badge: Badge, ext, expected: dict) -> None:
 
     shown = badge.evaluate("""(root) => [...root.querySelectorAll('[data-newstilt="group"]')].map((group) => ({
             group: group.dataset.group,
+            sources: Number(group.querySelector('[data-newstilt="group-count"]').dataset.count),
             articles: [...group.querySelectorAll('[data-newstilt="article"]')].map((item) => ({
                 title: item.querySelector('[data-newstilt="headline"]').textContent,
                 href: item.querySelector('[data-newstilt="headline"]').getAttribute('href'),
@@ -841,12 +854,14 @@ def assert_coverage_matches(badge: Badge, ext, expected: dict) -> None:
                 bias: item.querySelector('[data-newstilt="outlet-bias"]').dataset.label,
             })),
         }))""")
+    # a side with sources has its heading, with the number of sources, even when it lists no headline (the
+    # reader's own outlet, which is counted but not listed)
     wanted = [
-        {"group": group, "articles": [
+        {"group": group, "sources": story["distribution"][group]["count"], "articles": [
             {"title": a["title"], "href": a["url"], "outlet": a["outlet"]["name"] if a["outlet"] else None,
              "bias": a["outlet"]["bias"]["label"] if a["outlet"] and a["outlet"]["bias"] else ""}
             for a in story["articles"][group]]}
-        for group in GROUPS if story["articles"][group]
+        for group in GROUPS if story["articles"][group] or story["distribution"][group]["count"]
     ]
     assert shown == wanted
     expect_badge(badge.locator('[data-newstilt="full-coverage"]')).to_have_attribute(
@@ -898,6 +913,130 @@ def test_a_new_page_about_the_story_finds_it(extension):
     assert wait_for_coverage(badge) == "story"
     badge.locator('[data-newstilt="toggle"]').click()
     assert_coverage_matches(badge, extension, expected)
+    page.close()
+
+
+def day_text(iso: str) -> str:
+    """The badge's wording of a timestamp: its UTC day, "Oct 15, 2026" (lib/analysis.js dayText)."""
+    day = datetime.fromisoformat(iso).astimezone(UTC)
+    return f"{day:%b} {day.day}, {day.year}"
+
+
+def tally_text(tally: dict, unknown: str) -> str:
+    """The badge's wording of a tally of the sources: "High: 2 · Mixed: 1", in the server's order."""
+    return " \u00b7 ".join(f"{unknown if key == 'unknown' else label_text(key)}: {n}" for key, n in tally.items())
+
+
+# Runs in the badge's root: each group's heading count, the bar's count for its side, its distinct listed outlets.
+READ_GROUPS = """(root) => [...root.querySelectorAll('[data-newstilt="group"]')].map((group) => ({
+    group: group.dataset.group,
+    heading: group.querySelector('h3').textContent,
+    count: Number(group.querySelector('[data-newstilt="group-count"]').dataset.count),
+    bar: Number(root.querySelector(`[data-newstilt="share"][data-group="${group.dataset.group}"]`)?.dataset.count
+                ?? root.querySelector('[data-newstilt="unrated-share"]')?.dataset.count ?? 0),
+    outlets: [...new Set([...group.querySelectorAll('[data-newstilt="outlet"]')].map((o) => o.textContent))],
+    reader: group.querySelector('[data-newstilt="group-reader"]')?.textContent ?? null,
+}))"""
+
+READ_SUMMARY = """(root) => [...root.querySelectorAll('[data-newstilt="summary-point"]')].map((item) => ({
+    text: item.querySelector('[data-newstilt="summary-text"]').textContent,
+    source: item.querySelector('[data-newstilt="summary-source"]').textContent,
+    href: item.querySelector('[data-newstilt="summary-source"]').getAttribute('href'),
+    shown: !item.hidden && item.getBoundingClientRect().height > 0,
+}))"""
+
+
+def test_the_panel_counts_sources_summarises_and_links_the_story(extension, tmp_path):
+    """A page of a third rated outlet, not stored, joins a story two other outlets told: the panel counts three
+    sources, the page's own outlet in its side's heading; every heading shows the bar's number for its side (not
+    the articles under it); the summary opens on a trusted click or key only; the details and the link to the
+    story page are there. A screenshot of the open panel is kept in the test's directory (panel.png)."""
+    server = extension["server"]
+    url = PANEL_PAGE["url"]
+    expected = analyze(server, url, page_for(url))
+    story = expected["story"]
+    assert expected["article"]["stored"] is False, "the reader's page is not stored"
+    stored_urls = sorted(record["url"] for record in PANEL_STORED)
+    assert sorted(a["url"] for side in story["articles"].values() for a in side) == stored_urls
+    reader = api(server, "api/v1/sources/lookup", url=url)["outlet"]
+    assert reader["bias"]["label"] == "lean-left"  # The Washington Post: counted on the left
+    others = [api(server, "api/v1/sources/lookup", url=u)["outlet"] for u in stored_urls]
+    assert all(outlet["bias"] for outlet in others), "two other rated outlets"
+    dist = story["distribution"]
+    assert story["source_count"] == dist["total"] == 3
+    assert (dist["left"]["count"], dist["right"]["count"]) == (2, 1)
+
+    page, _ = open_tab(extension)
+    page.set_viewport_size({"width": 1100, "height": 1600})  # the whole open panel in view, for the screenshot
+    badge = Badge(page)
+    page.goto(url)
+    assert wait_for_coverage(badge) == "story"
+    expect_badge(badge.locator('[data-newstilt="coverage-count"]')).to_have_text("3 sources")
+    badge.locator('[data-newstilt="toggle"]').click()
+    expect_badge(badge.locator('[data-newstilt="source-count"]')).to_have_text("Covered by 3 sources")
+
+    # The headings count sources, the bar's numbers; the page's own outlet is in the left one.
+    groups = badge.evaluate(READ_GROUPS)
+    assert [g["group"] for g in groups] == ["left", "right"]
+    for group in groups:
+        assert group["count"] == group["bar"] == dist[group["group"]]["count"], group
+        n = group["count"]
+        assert f"\u00b7 {n} source{'' if n == 1 else 's'}" in group["heading"], group
+    assert sum(g["count"] for g in groups) == dist["total"] == 3
+    left = groups[0]
+    assert left["outlets"] == ["NPR"] and left["count"] == 2, "NPR and the reader's Washington Post"
+    assert left["reader"] == f"and this page's outlet, {reader['name']}"
+
+    # The summary: its first point, the others behind a button that only the reader can press.
+    bullets = story["summary"]
+    assert len(bullets) >= 2, "the fixture's story has a summary of several points"
+    toggle = badge.locator('[data-newstilt="summary-toggle"]')
+    expect_badge(toggle).to_have_text(f"Show all {len(bullets)} points")
+    expect_badge(toggle).to_have_attribute("aria-expanded", "false")
+    expect_badge(toggle).to_have_attribute("aria-controls", "newstilt-summary")
+    assert badge.evaluate("(root) => root.querySelector('[data-newstilt=\"summary-toggle\"]').tagName") == "BUTTON"
+    wanted = [{"text": b["text"], "source": b["outlet"]["name"], "href": b["url"]} for b in bullets]
+    shown = badge.evaluate(READ_SUMMARY)
+    assert [{k: item[k] for k in ("text", "source", "href")} for item in shown] == wanted
+    assert [item["shown"] for item in shown] == [True] + [False] * (len(bullets) - 1)
+    # a script's click (untrusted) does nothing
+    badge.evaluate("(root) => root.querySelector('[data-newstilt=\"summary-toggle\"]').click()")
+    expect_badge(toggle).to_have_attribute("aria-expanded", "false")
+    toggle.click()  # a real click
+    expect_badge(toggle).to_have_attribute("aria-expanded", "true")
+    expect_badge(toggle).to_have_text("Show fewer points")
+    assert all(item["shown"] for item in badge.evaluate(READ_SUMMARY))
+    # and from the keyboard
+    badge.evaluate("(root) => root.querySelector('[data-newstilt=\"summary-toggle\"]').focus()")
+    page.keyboard.press("Enter")
+    expect_badge(toggle).to_have_attribute("aria-expanded", "false")
+    page.keyboard.press("Space")
+    expect_badge(toggle).to_have_attribute("aria-expanded", "true")
+
+    # Coverage details, from the same count; the link to the story page on the server.
+    coverage = story["coverage"]
+    rows = badge.locator('[data-newstilt="story-detail"]').read("data-key")
+    details = {row["attribute"]: row["text"] for row in rows}
+    assert details == {
+        "sources": "3 (3 rated, 0 unrated)",
+        "first-published": day_text(story["first_published"]),
+        "last-updated": day_text(story["last_updated"]),
+        "factuality": tally_text(coverage["factuality"], "Not rated"),
+        "ownership": tally_text(coverage["ownership"], "Unknown"),
+        "questionable": "None",
+    }
+    assert details["factuality"] == "High: 2 \u00b7 Mixed: 1"
+    link = badge.locator('[data-newstilt="full-coverage"]')
+    expect_badge(link).to_have_text("Full story on your newstilt server")
+    expect_badge(link).to_have_attribute("href", f"{server}stories/{story['id']}")
+    text = badge.card.text_content()
+    assert "undefined" not in text and "NaN" not in text
+    for link in shadow_links(badge):
+        assert urllib.parse.urlsplit(link["href"]).scheme in ("http", "https"), link
+        assert link["target"] == "_blank" and set(link["rel"].split()) == {"noopener", "noreferrer"}, link
+
+    badge.screenshot(tmp_path / "panel.png")
+    print(f"\npanel screenshot: {tmp_path / 'panel.png'}")
     page.close()
 
 
@@ -1132,6 +1271,60 @@ def test_the_articles_own_lean(extension, tmp_path):
     badge.screenshot(tmp_path / "lean-expanded.png")
     print(f"\nlean screenshots in {tmp_path} ({state})")
     page.close()
+
+
+def test_an_uncertain_article_shows_no_lean_label(extension, tmp_path):
+    """A scorer that read the article but abstained (`label` null, `reason` "uncertain", its odds given): the badge
+    says there is not enough evidence and shows no lean label. The server's scorer does not abstain yet (its
+    threshold comes with the classifier's `presentation`), so the server's real answer for the page is taken and
+    only its `lean` changed to an abstention, then served in its place to the extension's worker."""
+    server = extension["server"]
+    url = STORED["mine-reuters"]["url"]
+    real = analyze(server, url)
+    assert real["story"] and isinstance(real["lean"].get("model"), dict), "a real answer, with a model's lean"
+    uncertain = {**real, "lean": {
+        **real["lean"], "label": None, "reason": "uncertain",
+        "message": "The model is not confident enough to say how this article leans.",
+        "score": 0.02, "confidence": 0.36, "probabilities": {"left": 0.31, "center": 0.36, "right": 0.33},
+        "model": {**real["lean"]["model"], "presentation": "article_lean"},
+    }}
+    served = []
+
+    def answer_uncertain(route):
+        served.append(route.request.post_data_json["url"])
+        route.fulfill(status=200, content_type="application/json", body=json.dumps(uncertain))
+
+    context = extension["context"]
+    analyze_url = server + "api/v1/analyze"
+    clear_analysis_cache(extension)
+    context.route(analyze_url, answer_uncertain)
+    try:
+        page, _ = open_tab(extension)
+        badge = Badge(page)
+        page.goto(url)
+        assert wait_for_coverage(badge) == "story"
+        assert served == [url], "the worker's request was answered with the abstention"
+        line = badge.locator('[data-newstilt="lean"]')
+        expect_badge(line).to_have_attribute("data-state", "uncertain")
+        expect_badge(line).to_have_attribute("data-label", "")
+        expect_badge(line).to_have_text("This article: not enough evidence")
+        badge.locator('[data-newstilt="toggle"]').click()
+        details = badge.locator('[data-newstilt="lean-details"]')
+        expect_badge(details).to_have_attribute("data-state", "uncertain")
+        expect_badge(details.locator('[data-newstilt="lean-summary"]')).to_have_text(
+            "Not enough evidence to tell how this article leans.")
+        expect_badge(details.locator('[data-newstilt="lean-reason"]')).to_have_text(uncertain["lean"]["message"])
+        expect_badge(details.locator('[data-newstilt="lean-odds"]')).to_have_text(
+            "How much its wording resembles each side's outlets: Left 31% \u00b7 Center 36% \u00b7 Right 33%")
+        expect_badge(details.locator('[data-newstilt="lean-meter"]')).to_have_count(0)
+        said = " ".join([line.text_content(), details.text_content()])
+        label = r"Lean (?:Left|Right|Center)|This article: (?:Left|Right|Center)|\d+% confident"
+        assert not re.search(label, said), said
+        badge.screenshot(tmp_path / "lean-uncertain.png")
+        page.close()
+    finally:
+        context.unroute(analyze_url, answer_uncertain)
+        clear_analysis_cache(extension)  # the abstention must not stand in for the real answer later
 
 
 INNER_TEXT = "document.body.innerText"
