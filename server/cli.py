@@ -70,7 +70,7 @@ class NewstiltGroup(click.Group):
     """
 
     LAZY = {"train": "Train the article scorer and save it with its metadata.",
-            "evaluate": "Outlet-grouped evaluation of the article scorer."}
+            "evaluate": "Measure the article scorer two ways, beside the plain baseline."}
 
     def list_commands(self, ctx):
         return sorted({*super().list_commands(ctx), *self.LAZY})
