@@ -66,6 +66,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--write-card", action="store_true", help="rewrite classifier/MODEL_CARD.md's figures")
     parser.add_argument("--json", type=Path, help="write every figure here")
     parser.add_argument("--keep-model", type=Path, help="save the trained model here instead of a temp dir")
+    parser.add_argument("--logits", type=Path, help="save every held-out prediction here (.npz) for analysis")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
 
@@ -74,9 +75,18 @@ def main(argv: list[str] | None = None) -> int:
     stance = _read_stance(args.stance, args.stance_texts) if args.stance else None
     started = time.perf_counter()
     model = train(records, progress=True, folds=args.folds, outlets=args.held_out, per_fold=args.per_fold,
-                  baseline=True, stance=stance, outlet_bias=bundled_bias(), n_jobs=args.jobs)
+                  baseline=True, stance=stance, outlet_bias=bundled_bias(), n_jobs=args.jobs,
+                  keep_logits=bool(args.logits))
     train_seconds = time.perf_counter() - started
     echo_evaluation(model.metadata["evaluation"])
+    if args.logits and model.evaluation_logits:
+        import numpy as np
+
+        kept = model.evaluation_logits
+        np.savez_compressed(args.logits, labels=kept["labels"], domains=kept["domains"],
+                            **{f"{who}_{name}": logits for who in ("newstilt", "baseline")
+                               for name, logits in (kept[who] or {}).items()})
+        print(f"wrote {args.logits}")
 
     with tempfile.TemporaryDirectory() as scratch:
         path = args.keep_model or Path(scratch) / "newstilt-model.joblib"

@@ -308,6 +308,7 @@ def evaluate(
     random_split: bool = False,
     baseline: bool = True,
     n_jobs: int = 1,
+    keep_logits: bool = False,
 ) -> dict:
     """Both protocols for the newstilt model (``params`` over the defaults) and, with ``baseline``, for
     :data:`BASELINE` on the same folds; then calibration and the abstention threshold from the held-out outlets.
@@ -345,12 +346,14 @@ def evaluate(
         result[name] = summarise(labels, domains, logits, splits, per_outlet=name == "leave_outlet_out")
         result[name]["held_out"] = ([row["domain"] for row in result[name]["per_outlet"]]
                                     if name == "leave_outlet_out" else None)
+    baseline_oof = {}
     if baseline:
         raw = [compose(record["title"], record["text"])[0] for record in records]
         fit_baseline = _baseline_fitter(raw, labels)
         for name, splits in protocols.items():
             logits, _ = out_of_fold_logits(splits, fit_baseline, len(records), progress, f"baseline {name}",
                                            n_jobs)
+            baseline_oof[name] = logits
             block = summarise(labels, domains, logits, splits, per_outlet=name == "leave_outlet_out")
             result[name]["baseline"] = block
             if name == "leave_outlet_out":
@@ -384,6 +387,9 @@ def evaluate(
     if threshold is not None:  # the same threshold, checked on the other protocol
         result["abstention"]["grouped"] = coverage_row(calibrated["grouped"], labels, domains, threshold)
     result["seconds"] = round(time.perf_counter() - started, 1)
+    if keep_logits:  # every held-out prediction, for analyses beyond these figures (not kept in a model)
+        result["logits"] = {"labels": labels, "domains": domains, "newstilt": oof,
+                            "baseline": baseline_oof if baseline else None}
     return result
 
 

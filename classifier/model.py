@@ -335,6 +335,17 @@ class ScoringModel:
         value = (self.metadata.get("evaluation") or {}).get("presentation")
         return "article_lean" if value == "article_lean" else "wording_resemblance"
 
+    def _unexplaining(self) -> np.ndarray:
+        """Boolean mask over the vocabulary: terms made only of English stop words or digits (computed once)."""
+        mask = self.__dict__.get("_unexplaining_mask")
+        if mask is None:
+            names = self._feature_names()
+            mask = stop_word_terms(names) | np.fromiter(
+                (all(word.isdigit() or word in ENGLISH_STOP_WORDS for word in str(term).split(" ")) for term in names),
+                dtype=bool, count=len(names))
+            self.__dict__["_unexplaining_mask"] = mask
+        return mask
+
     def model_info(self) -> dict:
         """The short identity of the model put in every answer, with how its label may be presented and the
         threshold below which it gives none."""
@@ -473,8 +484,11 @@ class ScoringModel:
         if not columns.size or top_terms <= 0:
             return []
         weights = values * coef[classes.index(label), columns]
-        order = np.argsort(-np.abs(weights), kind="stable")[:top_terms]
         names = self._feature_names()
+        # Terms made only of function words ("its", "from the") and bare numbers count in the model but explain
+        # nothing to a reader: they are not listed (nor highlighted).
+        weights = np.where(self._unexplaining()[columns], 0.0, weights)
+        order = np.argsort(-np.abs(weights), kind="stable")[:top_terms]
         chosen = [(str(names[columns[i]]), float(weights[i]), str(classes[int(np.argmax(coef[:, columns[i]]))]))
                   for i in order if weights[i] != 0]
         spans = _term_spans({term for term, _, _ in chosen}, tokens, segments)
@@ -511,6 +525,8 @@ class TrainedModel(ScoringModel):
     """What :func:`train` returns: a :class:`ScoringModel` not yet saved (``model.sha256`` is ``None``)."""
 
     training_seconds: float = 0.0
+    #: With ``train(keep_logits=True)``: every held-out prediction of the evaluation (never saved with the model).
+    evaluation_logits: dict | None = None
 
 
 def _label_counts(records: Sequence[dict]) -> dict[str, int]:

@@ -68,6 +68,7 @@ def train(
     stance: Sequence[dict] | None = None,
     outlet_bias: Callable[[str], float | None] | None = None,
     n_jobs: int = 1,
+    keep_logits: bool = False,
 ) -> TrainedModel:
     """Train the scorer on ``records`` (dicts with ``title``, ``text``, ``label``, ``domain``).
 
@@ -94,7 +95,8 @@ def train(
     if evaluation:
         try:
             result = evaluate(records, folds=folds, params=params, outlets=outlets, per_fold=per_fold,
-                              progress=progress, baseline=baseline, n_jobs=n_jobs)
+                              progress=progress, baseline=baseline, n_jobs=n_jobs,
+                              keep_logits=keep_logits)
         except TrainingDataError as exc:  # too few outlets or articles for the folds: train, but claim nothing
             unevaluated = f"could not be evaluated: {exc}"
             LOGGER.warning("the model %s", unevaluated)
@@ -121,6 +123,8 @@ def train(
         "unevaluated": unevaluated,
     }
     model = TrainedModel(pipeline=pipeline, metadata=metadata)
+    if result is not None and keep_logits:
+        model.evaluation_logits = result.pop("logits")
     if result is not None:
         apply_temperature(pipeline, result["calibration"]["temperature"])
         evaluation_block = _compact(result)

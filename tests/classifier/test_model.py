@@ -273,6 +273,18 @@ def test_default_parameters_train_a_small_store(synthetic_records):
     assert not [t for t in model.pipeline.named_steps["counts"].vocabulary_ if "housestyle" in t]
 
 
+def test_terms_made_only_of_stop_words_are_never_listed_as_explanation(trained, synthetic_records):
+    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
+
+    vocabulary = trained.pipeline.named_steps["counts"].vocabulary_
+    assert [t for t in vocabulary if all(w in ENGLISH_STOP_WORDS for w in t.split())]  # the model counts them...
+    for record in synthetic_records[:20]:
+        answer = trained.score(record["title"], record["text"], top_terms=500)  # every term of the article
+        explained = [item["term"] for item in answer["explanation"]]
+        assert explained  # ...but never offers them as a reason
+        assert not [t for t in explained if all(w in ENGLISH_STOP_WORDS for w in t.split())], explained
+
+
 def test_terms_made_only_of_stop_words_never_explain_when_dropped(synthetic_records):
     from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 
