@@ -196,14 +196,21 @@ def card_metrics_section(meta: dict, source: str) -> str:
         f"Measured on `{source}`: {training['records']} articles from {training['outlets']} outlets ({counts}), "
         f"{time.strftime('%Y-%m-%d')}. Baseline: {evaluation.get('baseline_model') or 'not measured'}.",
         "",
-        "| protocol | newstilt macro-F1 | baseline macro-F1 | newstilt, other view | baseline, other view |",
-        "|---|---|---|---|---|",
-        f"| outlet-grouped {grouped['folds']}-fold ({grouped['articles']} articles), pooled / fold mean "
-        f"| {figure(grouped, 'macro_f1')} | {figure(grouped, 'baseline_macro_f1')} "
-        f"| {figure(grouped, 'fold_macro_f1')} | {figure(grouped, 'baseline_fold_macro_f1')} |",
-        f"| largest {held['outlets']} outlets held out ({held['articles']} articles), pooled / every outlet equal "
-        f"| {figure(held, 'macro_f1')} | {figure(held, 'baseline_macro_f1')} "
-        f"| {figure(held, 'outlet_macro_f1')} | {figure(held, 'baseline_outlet_macro_f1')} |",
+    ]
+    neutral = evaluation.get("neutral_view")
+    header = "| protocol | macro-F1 | **newstilt** | plain baseline |" + (" neutral view alone |" if neutral else "")
+    lines += [header, "|---|---|---|---|" + ("---|" if neutral else "")]
+    for name, block, title in (("grouped", grouped, f"outlet-grouped {grouped['folds']}-fold, {grouped['articles']} "
+                                "articles"),
+                               ("leave_outlet_out", held, f"largest {held['outlets']} outlets held out, "
+                                f"{held['folds']} folds, {held['articles']} articles")):
+        for key, what in (("macro_f1", "pooled"), ("fold_macro_f1", "mean over folds"),
+                          ("outlet_macro_f1", "every outlet equal")):
+            row = f"| {title} | {what} | **{figure(block, key)}** | {figure(block, 'baseline_' + key)} |"
+            if neutral:
+                row += f" {figure(neutral[name], key)} |"
+            lines.append(row)
+    lines += [
         "",
         "Per held-out outlet: the share of its articles given its outlet's side.",
         "",

@@ -1,15 +1,17 @@
-"""Build, train, predict and explain: one scikit-learn ``Pipeline`` of built-in steps.
+"""Build, train, predict and explain: one scikit-learn ``Pipeline`` of built-in steps (or two, one per view).
 
 The fitted pipeline is ``counts`` (:class:`~sklearn.feature_extraction.text.CountVectorizer` with a fixed
 vocabulary) -> ``tfidf`` (:class:`~sklearn.feature_extraction.text.TfidfTransformer`) -> ``clf``
 (:class:`~sklearn.linear_model.LogisticRegression`). It reads *neutralised* documents (see
 :mod:`classifier.data`); the neutralisation is plain code run before the pipeline, identically when training
-and scoring.
+and scoring. With ``raw_view`` a second pipeline of the same steps reads the plain document with
+scikit-learn's tokens, and the two logistic regressions' logits are added (a product of the two views).
 
-Training does in plain code what no built-in step does, and hands the result to the built-in steps as
-parameters: the vocabulary keeps only terms used by enough *outlets* (a word only one or two outlets use
-identifies the outlet, not the slant), and every article is weighted ``1 / n_outlet_articles ** power`` so the
-few outlets with thousands of articles do not decide what the model learns.
+Training hands the built-in steps what plain code chose: the vocabulary (document frequency between
+``min_df`` and ``max_df``, the ``max_features`` most frequent; optionally only terms used by ``min_outlets``
+outlets and the ``max_terms`` that best separate the sides across outlets), sample weights (optionally
+``1 / n_outlet_articles ** power``) and, after fitting, the temperature that calibrates the probabilities
+(:func:`apply_temperature`). :data:`DEFAULT_PARAMS` says which are on and the model card why.
 """
 from __future__ import annotations
 
@@ -22,6 +24,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import scipy.sparse as sp
+from scipy.special import softmax
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, CountVectorizer, TfidfTransformer
 from sklearn.linear_model import LogisticRegression
@@ -60,7 +63,16 @@ DEFAULT_PARAMS: dict = {
     "class_weight": None,  # or "balanced"
     "outlet_weight_power": 0.0,  # sample weight 1 / n_outlet_articles ** power; 0.1.0 used 1 and lost 3 points
     "max_iter": 100,  # lbfgs iterations: scikit-learn's default, as the baseline has it
+    "raw_view": False,  # also a second view: the raw text with digits (RAW_VIEW), its logits added to these
 }
+
+#: What the raw view changes in the parameters: the plain document, scikit-learn's tokens (digits kept).
+RAW_VIEW = {"neutralise": False, "digits": True, "raw_view": False}
+
+
+def raw_view_params(params: dict) -> dict:
+    """The raw view's parameters: ``params`` with :data:`RAW_VIEW` over them."""
+    return {**params, **RAW_VIEW}
 
 #: Word tokens below this count: still scored, with a warning that the figure means little.
 SHORT_WORDS = 50
@@ -292,6 +304,8 @@ class ScoringModel:
 
     pipeline: Pipeline
     metadata: dict = field(default_factory=dict)
+    #: The raw view (``raw_view``): a pipeline of the same steps over the plain document, or None.
+    raw: Pipeline | None = None
 
     @property
     def labels(self) -> tuple[str, ...]:
@@ -306,16 +320,19 @@ class ScoringModel:
         """``(title, text)`` pairs -> probabilities, columns in :data:`LABELS` order (left, center, right)."""
         neutral = self.params["neutralise"]
         docs = [neutralise(title, text) if neutral else compose(title, text)[0] for title, text in documents]
-        probabilities = self.pipeline.predict_proba(docs)
-        order = [list(self.pipeline.classes_).index(label) for label in LABELS]
-        return probabilities[:, order]
+        logits = _logits(self.pipeline, docs)
+        if self.raw is not None:
+            logits = logits + _logits(self.raw, [compose(title, text)[0] for title, text in documents])
+        return softmax(logits, axis=1)
 
-    def _feature_names(self) -> np.ndarray:
+    def _feature_names(self, pipeline: Pipeline | None = None) -> np.ndarray:
         """The vocabulary in column order, computed once: ``get_feature_names_out`` sorts the whole vocabulary
         on every call, which was four fifths of the time to score an article."""
-        names = self.__dict__.get("_names")
+        pipeline = self.pipeline if pipeline is None else pipeline
+        key = f"_names{id(pipeline)}"
+        names = self.__dict__.get(key)
         if names is None:
-            names = self.__dict__["_names"] = self.pipeline.named_steps["counts"].get_feature_names_out()
+            names = self.__dict__[key] = pipeline.named_steps["counts"].get_feature_names_out()
         return names
 
     @property
@@ -335,15 +352,17 @@ class ScoringModel:
         value = (self.metadata.get("evaluation") or {}).get("presentation")
         return "article_lean" if value == "article_lean" else "wording_resemblance"
 
-    def _unexplaining(self) -> np.ndarray:
-        """Boolean mask over the vocabulary: terms made only of English stop words or digits (computed once)."""
-        mask = self.__dict__.get("_unexplaining_mask")
+    def _unexplaining(self, pipeline: Pipeline) -> np.ndarray:
+        """Boolean mask over a view's vocabulary: terms made only of English stop words or digits (computed
+        once)."""
+        key = f"_unexplaining{id(pipeline)}"
+        mask = self.__dict__.get(key)
         if mask is None:
-            names = self._feature_names()
-            mask = stop_word_terms(names) | np.fromiter(
+            names = self._feature_names(pipeline)
+            mask = np.fromiter(
                 (all(word.isdigit() or word in ENGLISH_STOP_WORDS for word in str(term).split(" ")) for term in names),
                 dtype=bool, count=len(names))
-            self.__dict__["_unexplaining_mask"] = mask
+            self.__dict__[key] = mask
         return mask
 
     def model_info(self) -> dict:
@@ -444,19 +463,30 @@ class ScoringModel:
             )
 
         neutral = "\n".join(document[start:end] for start, end in segments)
-        counts = self.pipeline.named_steps["counts"].transform([neutral])
-        features = self.pipeline.named_steps["tfidf"].transform(counts)
-        clf = self.pipeline.named_steps["clf"]
-        raw = clf.predict_proba(features)[0]
-        probabilities = {label: float(raw[list(clf.classes_).index(label)]) for label in LABELS}
+        views = [(self.pipeline, neutral, tokens, segments)]
+        if self.raw is not None:
+            whole = [(0, len(document))]
+            raw_tokens = [(m.group().lower(), m.start(), m.end()) for m in _DIGITS_RE.finditer(document)]
+            views.append((self.raw, document, raw_tokens, whole))
+        logits = np.zeros(len(LABELS))
+        features = []
+        for pipeline, text_of_view, _, _ in views:
+            row = pipeline.named_steps["tfidf"].transform(pipeline.named_steps["counts"].transform([text_of_view]))
+            features.append(row)
+            logits += _logits_of(pipeline, row)[0]
+        raw = softmax(logits)
+        probabilities = {label: float(raw[i]) for i, label in enumerate(LABELS)}
         label = max(LABELS, key=probabilities.__getitem__)
         threshold = self.threshold
+        explanation = []
+        for (pipeline, _, view_tokens, view_segments), row in zip(views, features, strict=True):
+            explanation += self._explain(pipeline, row, label, view_tokens, view_segments, top_terms)
         answer.update(
             label=label,
             score=probabilities["right"] - probabilities["left"],
             probabilities=probabilities,
             confidence=probabilities[label],
-            explanation=self._explain(features, label, tokens, segments, top_terms),
+            explanation=_merge_explanations(explanation, top_terms),
         )
         if threshold is None or probabilities[label] < threshold:
             answer["label"] = None
@@ -475,8 +505,8 @@ class ScoringModel:
         abstention = (self.metadata.get("evaluation") or {}).get("abstention") or {}
         return float(abstention.get("target_accuracy") or 0.7)
 
-    def _explain(self, features, label, tokens, segments, top_terms: int) -> list[dict]:
-        clf = self.pipeline.named_steps["clf"]
+    def _explain(self, pipeline, features, label, tokens, segments, top_terms: int) -> list[dict]:
+        clf = pipeline.named_steps["clf"]
         classes = list(clf.classes_)
         coef = clf.coef_ - clf.coef_.mean(axis=0)  # softmax is shift-invariant: centre across labels
         row = features.tocsr()
@@ -484,10 +514,10 @@ class ScoringModel:
         if not columns.size or top_terms <= 0:
             return []
         weights = values * coef[classes.index(label), columns]
-        names = self._feature_names()
+        names = self._feature_names(pipeline)
         # Terms made only of function words ("its", "from the") and bare numbers count in the model but explain
         # nothing to a reader: they are not listed (nor highlighted).
-        weights = np.where(self._unexplaining()[columns], 0.0, weights)
+        weights = np.where(self._unexplaining(pipeline)[columns], 0.0, weights)
         order = np.argsort(-np.abs(weights), kind="stable")[:top_terms]
         chosen = [(str(names[columns[i]]), float(weights[i]), str(classes[int(np.argmax(coef[:, columns[i]]))]))
                   for i in order if weights[i] != 0]
@@ -496,6 +526,29 @@ class ScoringModel:
             {"term": term, "weight": round(weight, 6), "side": side, "spans": spans.get(term, [])}
             for term, weight, side in chosen
         ]
+
+
+def _logits_of(pipeline: Pipeline, features) -> np.ndarray:
+    """The logistic regression's logits for tf-idf ``features``, columns in :data:`LABELS` order."""
+    clf = pipeline.named_steps["clf"]
+    order = [list(clf.classes_).index(label) for label in LABELS]
+    return clf.decision_function(features)[:, order]
+
+
+def _logits(pipeline: Pipeline, docs: Sequence[str]) -> np.ndarray:
+    return _logits_of(pipeline, pipeline[:-1].transform(docs))
+
+
+def _merge_explanations(items: list[dict], top_terms: int) -> list[dict]:
+    """One entry per term across views: weights add, the first view's side and spans win (the neutral view's
+    spans skip removed boilerplate); ordered by |weight|."""
+    merged: dict[str, dict] = {}
+    for item in items:
+        if item["term"] in merged:
+            merged[item["term"]]["weight"] = round(merged[item["term"]]["weight"] + item["weight"], 6)
+        else:
+            merged[item["term"]] = dict(item)
+    return sorted(merged.values(), key=lambda item: -abs(item["weight"]))[:top_terms]
 
 
 def _term_spans(terms: set[str], tokens: list[tuple[str, int, int]], segments) -> dict[str, list[list[int]]]:

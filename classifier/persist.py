@@ -72,7 +72,9 @@ def save(model: ScoringModel, path: str | Path) -> Path:
         raise ValueError("the model path must not end in .json: that name is taken by its metadata")
     path.parent.mkdir(parents=True, exist_ok=True)
     temporary = path.with_name(path.name + ".tmp")
-    joblib.dump(model.pipeline, temporary, compress=3)
+    # One view: the pipeline itself, as 0.1.0 wrote it. Two views: {"neutral": pipeline, "raw": pipeline}.
+    joblib.dump(model.pipeline if model.raw is None else {"neutral": model.pipeline, "raw": model.raw},
+                temporary, compress=3)
     metadata = dict(model.metadata)
     metadata.update(
         format=FORMAT,
@@ -146,8 +148,12 @@ def load(path: str | Path) -> ScoringModel:
         pipeline = joblib.load(path)
     except Exception as exc:  # an unpicklable file: report it as a model problem, whatever the cause
         raise ModelError(f"Model {path} could not be unpickled ({type(exc).__name__}: {exc}).") from exc
+    raw = None
+    if type(pipeline) is dict and set(pipeline) == {"neutral", "raw"}:
+        pipeline, raw = pipeline["neutral"], pipeline["raw"]
+        check_pipeline(raw, path)
     check_pipeline(pipeline, path)
-    return ScoringModel(pipeline=pipeline, metadata=metadata)
+    return ScoringModel(pipeline=pipeline, metadata=metadata, raw=raw)
 
 
 def check_pipeline(pipeline: object, path: str | Path) -> None:

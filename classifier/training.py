@@ -23,6 +23,7 @@ from .model import (
     check_training_records,
     documents,
     fit_from_counts,
+    raw_view_params,
     resolve_params,
     tokenize,
 )
@@ -50,6 +51,9 @@ def _compact(result: dict) -> dict:
                  if key in row}
                 for row in block["per_outlet"]
             ]
+    if result.get("neutral_view"):  # the neutral view alone, beside the two views together
+        compact["neutral_view"] = {name: {key: block[key] for key in ("macro_f1", "fold_macro_f1", "outlet_macro_f1")}
+                                   for name, block in result["neutral_view"].items()}
     compact["calibration"] = result["calibration"]
     compact["abstention"] = result["abstention"]
     return compact
@@ -106,6 +110,12 @@ def train(
     counts, terms = tokenize(docs, params, min_df=max(1, min(2, int(params["min_df"]))))
     pipeline, _ = fit_from_counts(counts, terms, labels, domains, params)
     del counts
+    raw = None
+    if params["raw_view"]:
+        raw_params = raw_view_params(params)
+        counts, terms = tokenize(documents(records, raw_params), raw_params, min_df=2)
+        raw, _ = fit_from_counts(counts, terms, labels, domains, raw_params)
+        del counts
     metadata: dict = {
         "format": FORMAT,
         "labels": list(LABELS),
@@ -117,16 +127,19 @@ def train(
             "label_counts": _label_counts(records),
             "fingerprint": fingerprint(records),
             "vocabulary": len(pipeline.named_steps["counts"].vocabulary_),
+            "raw_view_vocabulary": len(raw.named_steps["counts"].vocabulary_) if raw is not None else None,
             "left_out_as_stance_articles": excluded,
         },
         "evaluation": None,
         "unevaluated": unevaluated,
     }
-    model = TrainedModel(pipeline=pipeline, metadata=metadata)
+    model = TrainedModel(pipeline=pipeline, metadata=metadata, raw=raw)
     if result is not None and keep_logits:
         model.evaluation_logits = result.pop("logits")
     if result is not None:
-        apply_temperature(pipeline, result["calibration"]["temperature"])
+        for view in (pipeline, raw):
+            if view is not None:
+                apply_temperature(view, result["calibration"]["temperature"])
         evaluation_block = _compact(result)
         evaluation_block["presentation"] = "wording_resemblance"
         metadata["evaluation"] = evaluation_block
