@@ -16,14 +16,11 @@ import html
 import http.client
 import json
 import math
-import os
-import queue
 import re
 import socket
 import string
 import subprocess
 import sys
-import threading
 import time
 import urllib.error
 import urllib.parse
@@ -35,10 +32,9 @@ import pytest
 from playwright.sync_api import expect, sync_playwright
 
 from .badge import Badge, expect_badge
+from .service import NEWSTILT, REPO, running_service
 
 CHROMIUM = Path("/usr/bin/chromium")
-NEWSTILT = [sys.executable, "-m", "newstilt"]
-REPO = Path(__file__).resolve().parents[2]
 EXTENSION = REPO / "extension"
 RESOURCES = REPO / "tests" / "resources" / "browser"
 ARTICLE_HTML = (RESOURCES / "article.html").read_text(encoding="utf-8")
@@ -121,12 +117,6 @@ pytestmark = [
 # -- the service -------------------------------------------------------------------------------------
 
 
-def _drain(stream, lines: queue.Queue) -> None:
-    for line in stream:
-        lines.put(line)
-    lines.put(None)
-
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     """The real service on a free port; yields its base URL (ending in '/')."""
@@ -139,30 +129,8 @@ def server(tmp_path_factory):
                        cwd=REPO, check=True, capture_output=True, text=True, timeout=120)
     model_path = data_dir / "models" / "test-model.joblib"
     _train_tiny_model(model_path)
-    stderr = (data_dir / "server.stderr").open("w", encoding="utf-8")
-    args = ["serve", "--host", "127.0.0.1", "--port", "0", "--data-dir", str(data_dir), "--no-ingest"]
-    env = {**os.environ, "NEWSTILT_MODEL_PATH": str(model_path)}
-    process = subprocess.Popen([*NEWSTILT, *args], cwd=REPO, stdout=subprocess.PIPE, stderr=stderr, text=True,
-                               env=env)
-    lines: queue.Queue = queue.Queue()
-    reader = threading.Thread(target=_drain, args=(process.stdout, lines), daemon=True)
-    reader.start()
-    try:
-        first = lines.get(timeout=60)
-        match = re.match(r"newstilt serving on (http://127\.0\.0\.1:\d+/)", first or "")
-        if not match:
-            raise RuntimeError(f"the service did not start: {first!r}; see {data_dir / 'server.stderr'}")
-        yield match.group(1)
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        reader.join(timeout=5)
-        process.stdout.close()
-        stderr.close()
+    with running_service(data_dir, {"NEWSTILT_MODEL_PATH": str(model_path)}) as base:
+        yield base
 
 
 TRAIN_TINY_MODEL = """import sys

@@ -8,21 +8,17 @@ a story page are kept in the test's tmp directory.
 from __future__ import annotations
 
 import json
-import os
-import queue
 import re
 import subprocess
-import sys
-import threading
 import urllib.request
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect, sync_playwright
 
+from .service import NEWSTILT, REPO, running_service
+
 CHROMIUM = Path("/usr/bin/chromium")
-NEWSTILT = [sys.executable, "-m", "newstilt"]
-REPO = Path(__file__).resolve().parents[2]
 RESOURCES = REPO / "tests" / "resources"
 STORE_FILES = [RESOURCES / "browser" / "coverage-articles.jsonl", RESOURCES / "stories" / "primaries.jsonl",
                RESOURCES / "stories" / "articles.jsonl"]
@@ -35,12 +31,6 @@ pytestmark = [
 ]
 
 
-def _drain(stream, lines: queue.Queue) -> None:
-    for line in stream:
-        lines.put(line)
-    lines.put(None)
-
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     """The real service on a free port, over a store of the test resources; yields its base URL."""
@@ -48,29 +38,8 @@ def server(tmp_path_factory):
     for path in STORE_FILES:
         subprocess.run([*NEWSTILT, "import", str(path), "--data-dir", str(data_dir), "--no-progress"], cwd=REPO,
                        check=True, capture_output=True, text=True, timeout=120)
-    stderr = (data_dir / "server.stderr").open("w", encoding="utf-8")
-    process = subprocess.Popen([*NEWSTILT, "serve", "--host", "127.0.0.1", "--port", "0", "--data-dir",
-                                str(data_dir), "--no-ingest"], cwd=REPO, stdout=subprocess.PIPE, stderr=stderr,
-                               text=True, env=dict(os.environ))
-    lines: queue.Queue = queue.Queue()
-    reader = threading.Thread(target=_drain, args=(process.stdout, lines), daemon=True)
-    reader.start()
-    try:
-        first = lines.get(timeout=60)
-        match = re.match(r"newstilt serving on (http://127\.0\.0\.1:\d+/)", first or "")
-        if not match:
-            raise RuntimeError(f"the service did not start: {first!r}; see {data_dir / 'server.stderr'}")
-        yield match.group(1)
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        reader.join(timeout=5)
-        process.stdout.close()
-        stderr.close()
+    with running_service(data_dir) as base:
+        yield base
 
 
 def api(server: str, path: str) -> dict:
