@@ -40,7 +40,18 @@ French article is weighed against French articles: ``les`` and ``pour``, rare in
 common in French (and with few French articles, when no IDF can tell them apart yet, the French stop words drop
 them). Document frequencies are kept per language, not only the count, because the terms that do collide
 across languages are names and numbers (``trump``, ``2023``): English counts of them would make them look
-common in French. A story records the language of its first article (``stories.language``).
+common in French. A story has the language of its first article (``stories.language``).
+
+An article is compared with a story of its own language as in 4 and 5. With a story of another language it is
+compared on **names and numbers only** (``textvec.carry_terms``: capitalised words in Latin script that do not
+open a sentence, their bigrams, numbers of two or more digits, read from the article's original text since
+terms are lower-cased): the score is step 4's restricted to those terms; it must share at least
+``cross_names`` (4) distinct ones with the story (a bigram and its two words count once: "Xi Jinping" is one
+name) and reach ``cross_threshold`` (0.15, plus the span penalty; undated: at least ``undated_threshold``).
+Two articles that both mention Trump do not meet; a Japan-China summit reported in English and in Spanish
+(Kishida, Xi Jinping, San Francisco, APEC, Fukushima, 2023, 90 minutes) does. The story keeps its language
+and its centroid sums all members' vectors, so average link stays the mean similarity to every member.
+The test is one-sided: only the article's case is known, the story's centroid terms are matched as they are.
 
 Publication dates, not arrival times, drive all of it, so an archive imported in publication order (see
 ``newstilt.bulk``) clusters the way the same news would have live. ``match`` is the read-only form for a page
@@ -64,6 +75,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
+from functools import cached_property
 
 import sqlalchemy as sa
 
@@ -179,6 +191,10 @@ class ClusterConfig:
     threshold: float = 0.10  #: minimum score to join a story (dated articles) that stays within one day
     span_penalty: float = 0.02  #: added to ``threshold`` per day the story would span with the article in it
     undated_threshold: float = 0.20  #: minimum score to join a story (undated articles)
+    #: minimum score on names and numbers alone to join a story of another language (plus ``span_penalty`` per
+    #: day; undated: the higher of this and ``undated_threshold``)
+    cross_threshold: float = 0.15
+    cross_names: int = 4  #: distinct names and numbers an article must share with a story of another language
     title_weight: float = 2.0  #: a headline term counts this many times
     max_words: int = 400  #: words of the text read (the lede and what follows)
     vector_terms: int = 80  #: heaviest terms kept per article
@@ -191,10 +207,10 @@ class ClusterConfig:
     def __post_init__(self):
         if self.window_days < 0 or self.max_span_days < 0 or self.span_penalty < 0:
             raise ValueError("window_days, max_span_days and span_penalty must be >= 0")
-        if not (0 < self.threshold <= 1 and 0 < self.undated_threshold <= 1):
+        if not (0 < self.threshold <= 1 and 0 < self.undated_threshold <= 1 and 0 < self.cross_threshold <= 1):
             raise ValueError("thresholds must be in (0, 1]")
         if min(self.max_words, self.vector_terms, self.centroid_terms, self.posting_terms, self.candidates,
-               self.postings_per_term) < 1:
+               self.postings_per_term, self.cross_names) < 1:
             raise ValueError("term and candidate counts must be >= 1")
 
 
@@ -239,10 +255,25 @@ class _Doc:
     vector: dict[str, float]
     published: datetime | None
     language: str = textvec.DEFAULT_LANGUAGE
+    text: str = ""  #: read for ``carry`` only when a story of another language is a candidate
+    max_words: int = 400
     day: int = field(init=False)
 
     def __post_init__(self):
         self.day = UNDATED if self.published is None else day_number(self.published)
+
+    @cached_property
+    def carry(self) -> frozenset[str]:
+        """The names and numbers of the article (``textvec.carry_terms``)."""
+        return textvec.carry_terms(self.text, max_words=self.max_words, language=self.language)
+
+
+def _distinct_names(terms) -> int:
+    """How many names and numbers ``terms`` hold: a bigram counts once with its parts (``xi``, ``jinping``,
+    ``xi_jinping`` are one name)."""
+    terms = set(terms)
+    parts = {part for term in terms if "_" in term for part in term.split("_")}
+    return len(terms - parts)
 
 
 def as_utc(value: datetime | None) -> datetime | None:
@@ -354,7 +385,7 @@ class Clusterer:
     # -- terms and document frequencies ----------------------------------------------------------------
 
     def _doc(self, vector: dict[str, float], published: datetime | None, language: str, text: str | None) -> _Doc:
-        return _Doc(vector, as_utc(published), language)
+        return _Doc(vector, as_utc(published), language, text or "", self.config.max_words)
 
     def _counts(self, title: str, text: str, language: str) -> dict[str, float]:
         return textvec.term_counts(title or "", text or "", title_weight=self.config.title_weight,
@@ -433,6 +464,11 @@ class Clusterer:
                 required = config.undated_threshold
             else:
                 required = config.threshold + config.span_penalty * (span or 0)
+            if (row.language or textvec.DEFAULT_LANGUAGE) != doc.language:  # names and numbers only
+                products = [pt for pt in products if pt[1] in doc.carry]
+                if _distinct_names(t for _, t in products) < config.cross_names:
+                    continue
+                required = max(required, config.cross_threshold + config.span_penalty * (span or 0))
             score = sum(x for x, _ in products) / max(row.article_count, 1)
             products.sort(key=lambda pt: (-pt[0], pt[1]))
             shared = tuple(t for _, t in products[:config.shared_terms])

@@ -1,4 +1,4 @@
-"""Clustering within a language, on SQLite and PostgreSQL.
+"""Clustering within a language and across languages, on SQLite and PostgreSQL.
 
 The articles (``tests/resources/stories/languages.jsonl``) are imported after the English ones of
 ``articles.jsonl``: a store that is mostly English, as a user's store with a few foreign feeds is.
@@ -7,9 +7,11 @@ from __future__ import annotations
 
 import json
 
+import pytest
 import sqlalchemy as sa
 
-from newstilt.bulk import import_jsonl
+from newstilt import textvec
+from newstilt.bulk import import_jsonl, parse_published
 from newstilt.cluster import Clusterer
 from newstilt.storage import articles, cluster_df, cluster_meta, stories
 from newstilt.urls import normalize_url
@@ -55,3 +57,30 @@ def test_documents_and_df_are_counted_per_language(store, tmp_path):
     assert meta == {"documents": english + 2, "documents:en": english, "documents:fr": 2}
     assert ("fr", "les") not in df and ("fr", "grève") in df and ("en", "grève") not in df  # French stop words
     assert languages == {"en", "fr"}
+
+
+@pytest.mark.parametrize("order", [["en-summit", "es-summit"], ["es-summit", "en-summit"]],
+                         ids=["english-first", "spanish-first"])
+def test_an_event_joins_across_languages_on_its_names_and_numbers(store, tmp_path, order):
+    """Kishida, Xi Jinping, San Francisco, APEC, Fukushima, Astellas, Beijing, Senkaku, Bangkok, 2023, 90 and
+    2022 carry from English to Spanish; nothing else does."""
+    placed = _cluster(store, tmp_path, order)
+    assert placed["en-summit"] == placed["es-summit"]
+
+
+def test_one_shared_name_across_languages_is_not_enough(store, tmp_path):
+    """An Iowa rally and an appeals-court hearing, on the same day, share only Donald Trump."""
+    placed = _cluster(store, tmp_path, ["en-rally", "es-appeal"])
+    assert placed["en-rally"] != placed["es-appeal"]
+
+
+def test_a_page_analysed_in_another_language_finds_the_story(store, tmp_path):
+    """The analyze API (``Clusterer.match``) applies the same rule to a page that is not stored."""
+    placed = _cluster(store, tmp_path, ["en-summit"])
+    spanish = ITEMS["es-summit"]
+    clusterer = Clusterer(store)
+    with store.connect() as conn:
+        found = clusterer.match(conn, spanish["title"], spanish["text"], parse_published(spanish["published"]), "es")
+    assert found is not None and found.story_id == placed["en-summit"]
+    assert "kishida" in found.shared_terms  # the explanation holds names and numbers only
+    assert set(found.shared_terms) <= textvec.carry_terms(spanish["text"], language="es")
