@@ -64,7 +64,7 @@ def analyze(nt, url, *, html: str | None = None, title: str | None = None) -> di
             text = extracted.text
             result["article"] = {"id": None, "title": headline, "published": _iso(extracted.published),
                                  "text_length": len(text), "stored": False}
-            assignment = nt.clusterer.match(conn, headline, text, extracted.published)
+            assignment = nt.clusterer.match(conn, headline, text, extracted.published, extracted.language)
             if assignment is not None:
                 result["story"] = nt.story_payload(conn, assignment.story_id, reader_outlet=reader_outlet)
                 result["story"]["includes_this_page"] = False

@@ -3,9 +3,10 @@
 How an article is placed (``Clusterer.add``, inside the caller's transaction):
 
 1. **Terms.** ``newstilt.textvec`` turns the headline and the first 400 words into terms (headline counted twice,
-   capitalised-name bigrams, numbers kept) and weighs them TF-IDF with document frequencies kept in the
-   database (``cluster_df``, updated as articles arrive, ``cluster_meta['documents']`` the count), keeping the
-   article's 80 heaviest terms, L2-normalised.
+   capitalised-name bigrams, numbers kept, the function words of the article's language dropped) and weighs
+   them TF-IDF with document frequencies of the article's language kept in the database (``cluster_df`` per
+   language, updated as articles arrive, ``cluster_meta['documents:<language>']`` the count), keeping the
+   article's 80 heaviest terms, L2-normalised. See *Languages* below.
 2. **Syndication.** ``newstilt.dedupe`` fingerprints the text; a near-identical copy of a stored article is marked
    (``syndicated_of``) and joins its original's story whatever its score, as long as the time rules (5, 6)
    allow it.
@@ -32,6 +33,26 @@ How an article is placed (``Clusterer.add``, inside the caller's transaction):
 7. **Title.** A story's title is its most central headline: after each join, the new member and the current
    title article are compared with the updated centroid and the closer one titles the story.
 
+**Languages.** An article's language is ``articles.language`` reduced to its primary subtag
+(``textvec.language_of``); an article without one counts as English, which is what the rows of a store made
+before languages were recorded are. Each language has its own document count and document frequencies, so a
+French article is weighed against French articles: ``les`` and ``pour``, rare in a mostly English store, are
+common in French (and with few French articles, when no IDF can tell them apart yet, the French stop words drop
+them). Document frequencies are kept per language, not only the count, because the terms that do collide
+across languages are names and numbers (``trump``, ``2023``): English counts of them would make them look
+common in French. A story has the language of its first article (``stories.language``).
+
+An article is compared with a story of its own language as in 4 and 5. With a story of another language it is
+compared on **names and numbers only** (``textvec.carry_terms``: capitalised words in Latin script that do not
+open a sentence, their bigrams, numbers of two or more digits, read from the article's original text since
+terms are lower-cased): the score is step 4's restricted to those terms; it must share at least
+``cross_names`` (4) distinct ones with the story (a bigram and its two words count once: "Xi Jinping" is one
+name) and reach ``cross_threshold`` (0.15, plus the span penalty; undated: at least ``undated_threshold``).
+Two articles that both mention Trump do not meet; a Japan-China summit reported in English and in Spanish
+(Kishida, Xi Jinping, San Francisco, APEC, Fukushima, 2023, 90 minutes) does. The story keeps its language
+and its centroid sums all members' vectors, so average link stays the mean similarity to every member.
+The test is one-sided: only the article's case is known, the story's centroid terms are matched as they are.
+
 Publication dates, not arrival times, drive all of it, so an archive imported in publication order (see
 ``newstilt.bulk``) clusters the way the same news would have live. ``match`` is the read-only form for a page
 that is not stored (the analyze API).
@@ -54,6 +75,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
+from functools import cached_property
 
 import sqlalchemy as sa
 
@@ -73,11 +95,12 @@ _EPOCH = date(1970, 1, 1)
 
 _P = sa.bindparam
 _Q_ARTICLE = sa.select(articles.c.title, articles.c.text, articles.c.published, articles.c.story_id,
-                       articles.c.match_score, articles.c.syndicated_of).where(articles.c.id == _P("id"))
+                       articles.c.match_score, articles.c.syndicated_of, articles.c.language
+                       ).where(articles.c.id == _P("id"))
 _Q_STORY_OF = sa.select(articles.c.story_id, articles.c.published).where(articles.c.id == _P("id"))
 _INSERT_STORY = (stories.insert().values(title=_P("title"), title_article_id=_P("aid"), first_published=_P("pub"),
                                          last_published=_P("pub"), article_count=1, created_at=_P("now"),
-                                         updated_at=_P("now")).returning(stories.c.id))
+                                         updated_at=_P("now"), language=_P("lang")).returning(stories.c.id))
 _UPDATE_STORY = (stories.update().where(stories.c.id == _P("sid"))
                  .values(article_count=stories.c.article_count + 1, updated_at=_P("now"), first_published=_P("first"),
                          last_published=_P("last"), title=sa.func.coalesce(_P("title", type_=sa.Text), stories.c.title),
@@ -85,15 +108,17 @@ _UPDATE_STORY = (stories.update().where(stories.c.id == _P("sid"))
                          counts_version=None))  # the listing columns are stale (``newstilt.storyrows``)
 _LOCK = sa.select(sa.func.pg_advisory_xact_lock(ADVISORY_LOCK_KEY))
 _Q_STORIES = (sa.select(stories.c.id, stories.c.first_published, stories.c.last_published, stories.c.article_count,
-                        stories.c.title_article_id).where(stories.c.id.in_(_P("ids", expanding=True))))
+                        stories.c.title_article_id, stories.c.language)
+              .where(stories.c.id.in_(_P("ids", expanding=True))))
 
 #: The hot statements, run on the driver's cursor (``server.fastsql``). SQLite reads lists with json_each,
 #: PostgreSQL with unnest/ANY; ``{list:x}`` is translated for each.
 _SQL = {
-    "documents": 'SELECT value FROM cluster_meta WHERE "key" = \'documents\'',
-    "count_document": 'INSERT INTO cluster_meta ("key", value) VALUES (\'documents\', 1) '
-                      'ON CONFLICT ("key") DO UPDATE SET value = cluster_meta.value + 1 RETURNING value',
-    "df": "SELECT term, df FROM cluster_df WHERE term IN {list:terms}",
+    "documents": 'SELECT value FROM cluster_meta WHERE "key" = :key',
+    # the language's count and the total (``documents``, kept for whoever reads it), in one statement
+    "count_document": 'INSERT INTO cluster_meta ("key", value) VALUES (:key, 1), (\'documents\', 1) '
+                      'ON CONFLICT ("key") DO UPDATE SET value = cluster_meta.value + 1 RETURNING "key", value',
+    "df": "SELECT term, df FROM cluster_df WHERE language = :lang AND term IN {list:terms}",
     "overlap": "SELECT story_id, term, weight FROM story_terms WHERE story_id IN {list:ids} AND term IN {list:terms}",
     "centroid": "SELECT term, weight FROM story_terms WHERE story_id = :sid",
     "drop_terms": "DELETE FROM story_terms WHERE story_id = :sid AND term IN {list:terms}",
@@ -106,8 +131,9 @@ _SQL = {
 }
 _SQL_BY_BACKEND = {
     "sqlite": {
-        "count_terms": "INSERT INTO cluster_df (term, df) SELECT value, 1 FROM json_each(:terms) WHERE true "
-                       "ON CONFLICT (term) DO UPDATE SET df = cluster_df.df + 1 RETURNING term, df",
+        "count_terms": "INSERT INTO cluster_df (language, term, df) SELECT :lang, value, 1 FROM json_each(:terms) "
+                       "WHERE true ON CONFLICT (language, term) DO UPDATE SET df = cluster_df.df + 1 "
+                       "RETURNING term, df",
         "postings": "INSERT INTO story_postings (term, day, story_id) SELECT value, :day, :sid "
                     "FROM json_each(:terms) WHERE true ON CONFLICT DO NOTHING",
         "write_centroid": "INSERT INTO story_terms (story_id, term, weight) SELECT :sid, json_extract(value, '$[0]'), "
@@ -115,8 +141,9 @@ _SQL_BY_BACKEND = {
                           "ON CONFLICT (story_id, term) DO UPDATE SET weight = excluded.weight",
     },
     "postgresql": {
-        "count_terms": "INSERT INTO cluster_df (term, df) SELECT t, 1 FROM unnest(CAST(:terms AS text[])) AS u(t) "
-                       "ON CONFLICT (term) DO UPDATE SET df = cluster_df.df + 1 RETURNING term, df",
+        "count_terms": "INSERT INTO cluster_df (language, term, df) SELECT :lang, t, 1 "
+                       "FROM unnest(CAST(:terms AS text[])) AS u(t) "
+                       "ON CONFLICT (language, term) DO UPDATE SET df = cluster_df.df + 1 RETURNING term, df",
         "postings": "INSERT INTO story_postings (term, day, story_id) SELECT t, :day, :sid "
                     "FROM unnest(CAST(:terms AS text[])) AS u(t) ON CONFLICT DO NOTHING",
         "write_centroid": "INSERT INTO story_terms (story_id, term, weight) SELECT :sid, t, w "
@@ -164,6 +191,10 @@ class ClusterConfig:
     threshold: float = 0.10  #: minimum score to join a story (dated articles) that stays within one day
     span_penalty: float = 0.02  #: added to ``threshold`` per day the story would span with the article in it
     undated_threshold: float = 0.20  #: minimum score to join a story (undated articles)
+    #: minimum score on names and numbers alone to join a story of another language (plus ``span_penalty`` per
+    #: day; undated: the higher of this and ``undated_threshold``)
+    cross_threshold: float = 0.15
+    cross_names: int = 4  #: distinct names and numbers an article must share with a story of another language
     title_weight: float = 2.0  #: a headline term counts this many times
     max_words: int = 400  #: words of the text read (the lede and what follows)
     vector_terms: int = 80  #: heaviest terms kept per article
@@ -176,10 +207,10 @@ class ClusterConfig:
     def __post_init__(self):
         if self.window_days < 0 or self.max_span_days < 0 or self.span_penalty < 0:
             raise ValueError("window_days, max_span_days and span_penalty must be >= 0")
-        if not (0 < self.threshold <= 1 and 0 < self.undated_threshold <= 1):
+        if not (0 < self.threshold <= 1 and 0 < self.undated_threshold <= 1 and 0 < self.cross_threshold <= 1):
             raise ValueError("thresholds must be in (0, 1]")
         if min(self.max_words, self.vector_terms, self.centroid_terms, self.posting_terms, self.candidates,
-               self.postings_per_term) < 1:
+               self.postings_per_term, self.cross_names) < 1:
             raise ValueError("term and candidate counts must be >= 1")
 
 
@@ -223,10 +254,26 @@ class _Doc:
 
     vector: dict[str, float]
     published: datetime | None
+    language: str = textvec.DEFAULT_LANGUAGE
+    text: str = ""  #: read for ``carry`` only when a story of another language is a candidate
+    max_words: int = 400
     day: int = field(init=False)
 
     def __post_init__(self):
         self.day = UNDATED if self.published is None else day_number(self.published)
+
+    @cached_property
+    def carry(self) -> frozenset[str]:
+        """The names and numbers of the article (``textvec.carry_terms``)."""
+        return textvec.carry_terms(self.text, max_words=self.max_words, language=self.language)
+
+
+def _distinct_names(terms) -> int:
+    """How many names and numbers ``terms`` hold: a bigram counts once with its parts (``xi``, ``jinping``,
+    ``xi_jinping`` are one name)."""
+    terms = set(terms)
+    parts = {part for term in terms if "_" in term for part in term.split("_")}
+    return len(terms - parts)
 
 
 def as_utc(value: datetime | None) -> datetime | None:
@@ -280,9 +327,11 @@ class Clusterer:
         if row.story_id is not None:  # already placed: never count an article twice
             return Assignment(row.story_id, False, row.match_score or 0.0, syndicated_of=row.syndicated_of)
 
-        counts = self._counts(row.title, row.text)
-        n_docs, df = self._count_document(conn, counts)
-        doc = _Doc(textvec.weigh(counts, df, n_docs, top=self.config.vector_terms), as_utc(row.published))
+        language = textvec.language_of(row.language)
+        counts = self._counts(row.title, row.text, language)
+        n_docs, df = self._count_document(conn, counts, language)
+        doc = self._doc(textvec.weigh(counts, df, n_docs, top=self.config.vector_terms), row.published, language,
+                        row.text)
 
         copy, band_keys, digest = self.deduper.find(conn, row.text, exclude=article_id)
         self.deduper.index(conn, article_id, band_keys)
@@ -315,16 +364,18 @@ class Clusterer:
             self.on_change(conn, story_id, article_id)
         return assignment
 
-    def match(self, conn, title: str, text: str, published: datetime | None) -> Assignment | None:
+    def match(self, conn, title: str, text: str, published: datetime | None,
+              language: str | None = None) -> Assignment | None:
         """The stored story an article that is not stored belongs to, or None. Reads only."""
-        counts = self._counts(title, text)
+        language = textvec.language_of(language)
+        counts = self._counts(title, text, language)
         if not counts:
             return None
         # weighed as if it were counted, exactly as ``add`` would weigh it
-        n_docs = self._documents(conn) + 1
-        stored = self._df(conn, counts)
+        n_docs = self._documents(conn, language) + 1
+        stored = self._df(conn, counts, language)
         df = {term: stored.get(term, 0) + 1 for term in counts}
-        doc = _Doc(textvec.weigh(counts, df, n_docs, top=self.config.vector_terms), as_utc(published))
+        doc = self._doc(textvec.weigh(counts, df, n_docs, top=self.config.vector_terms), published, language, text)
         chosen, _, n_candidates = self._best(conn, doc)
         if chosen is None:
             return None
@@ -333,28 +384,35 @@ class Clusterer:
 
     # -- terms and document frequencies ----------------------------------------------------------------
 
-    def _counts(self, title: str, text: str) -> dict[str, float]:
-        return textvec.term_counts(title or "", text or "", title_weight=self.config.title_weight,
-                                   max_words=self.config.max_words)
+    def _doc(self, vector: dict[str, float], published: datetime | None, language: str, text: str | None) -> _Doc:
+        return _Doc(vector, as_utc(published), language, text or "", self.config.max_words)
 
-    def _documents(self, conn) -> int:
-        rows = self._sql.run(conn, "documents")
+    def _counts(self, title: str, text: str, language: str) -> dict[str, float]:
+        return textvec.term_counts(title or "", text or "", title_weight=self.config.title_weight,
+                                   max_words=self.config.max_words, language=language)
+
+    def _documents(self, conn, language: str) -> int:
+        rows = self._sql.run(conn, "documents", {"key": _documents_key(language)})
         return rows[0][0] if rows else 0
 
-    def _df(self, conn, terms) -> dict[str, int]:
-        return dict(self._sql.run(conn, "df", {"terms": self._sql.array(sorted(terms))}))
+    def _df(self, conn, terms, language: str) -> dict[str, int]:
+        return dict(self._sql.run(conn, "df", {"terms": self._sql.array(sorted(terms)), "lang": language}))
 
-    def _count_document(self, conn, counts) -> tuple[int, dict[str, int]]:
-        """Count the article in the document frequencies; returns the new document count and its terms' df."""
-        n_docs = self._sql.run(conn, "count_document")[0][0]
+    def _count_document(self, conn, counts, language: str) -> tuple[int, dict[str, int]]:
+        """Count the article in its language's document frequencies; returns the language's new document count
+        and its terms' df."""
+        key = _documents_key(language)
+        n_docs = dict(self._sql.run(conn, "count_document", {"key": key}))[key]
         terms = sorted(counts)  # a fixed order: concurrent writers (if unlocked) cannot deadlock
         if not terms:
             return n_docs, {}
-        return n_docs, dict(self._sql.run(conn, "count_terms", {"terms": self._sql.array(terms)}))
+        return n_docs, dict(self._sql.run(conn, "count_terms", {"terms": self._sql.array(terms), "lang": language}))
 
-    def _vector(self, conn, title: str, text: str) -> dict[str, float]:
-        counts = self._counts(title, text)
-        return textvec.weigh(counts, self._df(conn, counts), self._documents(conn), top=self.config.vector_terms)
+    def _vector(self, conn, title: str, text: str, language: str | None) -> dict[str, float]:
+        language = textvec.language_of(language)
+        counts = self._counts(title, text, language)
+        return textvec.weigh(counts, self._df(conn, counts, language), self._documents(conn, language),
+                             top=self.config.vector_terms)
 
     def _title_vector(self, conn, story_id: int, title_article_id: int) -> dict[str, float] | None:
         """The stored vector of a story's title article (recomputed for a store made before they were kept)."""
@@ -362,7 +420,7 @@ class Clusterer:
         if rows and rows[0][0] == title_article_id:
             return json.loads(rows[0][1])
         row = conn.execute(_Q_ARTICLE, {"id": title_article_id}).first()
-        return None if row is None else self._vector(conn, row.title, row.text)
+        return None if row is None else self._vector(conn, row.title, row.text, row.language)
 
     def _keep_title_vector(self, conn, story_id: int, article_id: int, vector: dict[str, float]) -> None:
         self._sql.run(conn, "write_title_vector", {"sid": story_id, "aid": article_id,
@@ -395,19 +453,25 @@ class Clusterer:
         for story_id, term, weight in rows:
             dots[story_id].append((doc.vector[term] * weight, term))
         out = []
+        config = self.config
         for story_id, row in info.items():
             first, last = as_utc(row.first_published), as_utc(row.last_published)
             span = self._span_after(doc, first, last)
-            if span is not None and span > self.config.max_span_days:
+            if span is not None and span > config.max_span_days:
                 continue
             products = dots[story_id]
+            if doc.published is None:
+                required = config.undated_threshold
+            else:
+                required = config.threshold + config.span_penalty * (span or 0)
+            if (row.language or textvec.DEFAULT_LANGUAGE) != doc.language:  # names and numbers only
+                products = [pt for pt in products if pt[1] in doc.carry]
+                if _distinct_names(t for _, t in products) < config.cross_names:
+                    continue
+                required = max(required, config.cross_threshold + config.span_penalty * (span or 0))
             score = sum(x for x, _ in products) / max(row.article_count, 1)
             products.sort(key=lambda pt: (-pt[0], pt[1]))
-            shared = tuple(t for _, t in products[:self.config.shared_terms])
-            if doc.published is None:
-                required = self.config.undated_threshold
-            else:
-                required = self.config.threshold + self.config.span_penalty * (span or 0)
+            shared = tuple(t for _, t in products[:config.shared_terms])
             out.append(_Candidate(story_id, score, shared, first, last, row.article_count, row.title_article_id,
                                   required))
         out.sort(key=lambda c: (-c.score, c.story_id))
@@ -435,7 +499,7 @@ class Clusterer:
 
     def _create_story(self, conn, article_id: int, title: str, doc: _Doc) -> int:
         story_id = conn.execute(_INSERT_STORY, {"title": title, "aid": article_id, "pub": doc.published,
-                                                "now": utcnow()}).scalar_one()
+                                                "now": utcnow(), "lang": doc.language}).scalar_one()
         self._write_centroid(conn, story_id, textvec.top_terms(doc.vector, self.config.centroid_terms))
         self._keep_title_vector(conn, story_id, article_id, doc.vector)
         return story_id
@@ -488,6 +552,11 @@ class Clusterer:
         if not terms:
             return
         self._sql.run(conn, "postings", {"terms": self._sql.array(terms), "day": doc.day, "sid": story_id})
+
+
+def _documents_key(language: str) -> str:
+    """The ``cluster_meta`` key of a language's document count."""
+    return f"documents:{language}"
 
 
 def _gap_hours(published: datetime | None, first: datetime | None, last: datetime | None) -> float | None:

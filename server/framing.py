@@ -88,7 +88,8 @@ def framing(conn, index, members) -> dict:
     unigrams = {k.split(" ")[0] for side in used.values() for k in side} | {
         k.split(" ")[-1] for side in used.values() for k in side}
     df = dict(conn.execute(sa.select(cluster_df.c.term, cluster_df.c.df)
-                           .where(cluster_df.c.term.in_(sorted(unigrams)))).all()) if unigrams else {}
+                           .where(cluster_df.c.language == textvec.DEFAULT_LANGUAGE,
+                                  cluster_df.c.term.in_(sorted(unigrams)))).all()) if unigrams else {}
     for side, other in (("left", "right"), ("right", "left")):
         own = [(key, rows) for key, rows in used[side].items() if key not in used[other]]
 

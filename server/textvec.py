@@ -15,12 +15,23 @@ Plain Python (no model, no download), deterministic across processes, fast enoug
   (Lucene's CJK bigram analyser); numbers and Latin names inside such text are terms as everywhere;
 * headline terms count ``title_weight`` times (editors put the event in the headline);
 * a term weighs ``(1 + log tf) * idf`` with ``idf = log((N + 1) / (df + 1)) + 1`` from document frequencies
-  the caller supplies (the clusterer keeps them in the database), and the vector is L2-normalised.
+  the caller supplies (the clusterer keeps them in the database, per language), and the vector is
+  L2-normalised.
+
+Languages. An article's language (``language_of``: the primary subtag of its code; none or an unusable one
+counts as ``DEFAULT_LANGUAGE``) adds that language's function words to the stop words (``STOP_WORDS_BY_LANGUAGE``,
+for the languages of Western Europe whose words are separated by spaces) and, in French and Italian, drops
+elided articles and pronouns (``l'accord`` -> ``accord``). The English list applies to every language. A
+per-language IDF alone cannot do this while a language has few documents: with two French articles in the store
+every French word has about the same IDF, and two unrelated French articles would be close on ``les``, ``des``
+and ``pour``. ``carry_terms`` gives the terms that carry across languages (names in Latin script and numbers):
+the clusterer compares articles and stories of different languages on those alone.
 """
 from __future__ import annotations
 
 import math
 import re
+import unicodedata
 from collections import Counter
 from collections.abc import Mapping
 
@@ -50,11 +61,74 @@ make makes making made want wants wanted think thinks know knows come comes came
 way ways thing things lot lots people percent https http www com
 """.split())
 
+#: The language of articles that do not say theirs. newstilt read English news only before it recorded languages
+#: (its bundled feeds and ratings are of US outlets), so the rows without one are English; counting them as
+#: English keeps an upgraded store's weights exactly as they were.
+DEFAULT_LANGUAGE = "en"
+
+#: Function words (and a few reporting verbs) of other languages, dropped from articles in that language. The
+#: most frequent words of each: the long tail is left to the per-language IDF.
+STOP_WORDS_BY_LANGUAGE = {lang: frozenset(words.split()) for lang, words in {
+    "fr": """
+a ai aie ait as au aux avait avaient avec avons ayant c ca ce ceci cela celle celles celui cependant ces cet
+cette ceux chaque chez ci comme comment contre d dans de depuis des deux devant doit donc dont du elle elles en
+encore entre est et eu fait faire fois il ils j je jusqu l la le les leur leurs lors lorsqu lui m ma mais me
+meme memes même mêmes mes moi moins mon n ne ni non nos notre nous on ont ou où par parce pas pendant peu peut
+plus pour pourquoi qu quand que quel quelle quelles quels qui s sa sans se selon ses seulement si sien son sont
+sous sur t ta tandis te tes toi ton tous tout toute toutes tres très tu un une unes uns vers via voici voilà vos
+votre vous y à ça été être avoir aussi ainsi alors après avant bien déjà dès encore était étaient sera seront
+serait ont-ils dit déclaré indiqué affirmé ajouté selon hier jeudi lundi mardi mercredi vendredi samedi dimanche
+janvier février mars avril mai juin juillet août septembre octobre novembre décembre an ans année jour jours
+""",
+    "es": """
+a al algo algunas algunos ante antes como con contra cual cuales cuando de del desde donde durante e el ella
+ellas ellos en entre era eran es esa esas ese eso esos esta estaba estaban estado estan están estas este esto
+estos fue fueron ha habia había han hasta hay la las le les lo los mas más me mi mientras muy nada ni no nos
+nosotros o otra otras otro otros para pero poco por porque que qué quien quienes se sea ser si sí sido sin sobre
+son su sus también tanto te tenia tenía tiene tienen todo todos tras tu un una unas uno unos usted y ya yo
+dijo afirmó aseguró señaló explicó añadió según ayer hoy lunes martes miércoles jueves viernes sábado domingo
+enero febrero marzo abril mayo junio julio agosto septiembre octubre noviembre diciembre año años día días
+""",
+    "pt": """
+a ao aos as até com como da das de dela dele deles depois do dos e ela elas ele eles em entre era essa esse
+esta este eu foi foram há isso isto já lhe mais mas me mesmo meu muito na nas nem no nos nós num numa o os ou
+para pela pelas pelo pelos por porque quando que quem se sem ser seu seus sua suas são só também te tem têm um
+uma umas uns à às é está estão foi disse afirmou segundo ontem hoje ano anos dia dias
+""",
+    "it": """
+a abbiamo ad agli ai al alla alle allo anche ancora avere aveva c che chi ci come con contro cui d da dai dal
+dalla dalle degli dei del della delle dello di dopo dove e ed era essere fa fino gli ha hanno ho i il in io l
+la le lei lo loro lui ma mentre mi molto ne negli nei nel nella nelle nello noi non nostro o ogni per perché più
+poi quale quando quella quelle quello questa queste questo qui se sei si sia sono su sua sue sui sul sulla suo
+suoi tra tutti tutto un una uno è stato stata stati detto secondo ieri oggi anno anni giorno giorni
+""",
+    "de": """
+aber alle allem allen aller alles als also am an andere anderen auch auf aus bei beim bin bis bisher da damit
+dann das dass dem den denen der deren des dessen die dies diese diesem diesen dieser dieses doch dort du durch
+ein eine einem einen einer eines er es etwa für gegen gewesen habe haben hat hatte hatten hier ich ihm ihn ihr
+ihre ihrem ihren ihrer im in ist jedoch jetzt kann kein keine können man mehr mit muss nach nicht noch nun nur
+ob oder ohne schon sehr sei seien sein seine seinem seinen seiner seit sich sie sind so soll sollen sollte
+sowie um und uns unter vom von vor war waren was weil weiter wenn werden wie wieder will wir wird wurde wurden
+zu zum zur zwei über sagte erklärte heute gestern jahr jahre jahren tag tage
+""",
+    "nl": """
+aan al als bij dan dat de deze die dit door een en er geen had heb hebben heeft het hij hoe hun ik in is je
+kan maar met naar niet nog nu of om ons ook op over te tegen toe tot u uit van veel voor was waren wat we wel
+werd wie wij worden wordt zal ze zei zich zij zijn zo zou jaar dag
+""",
+}.items()}
+_ELISION_LANGUAGES = frozenset({"fr", "it"})
+#: Elided words glued to the next by an apostrophe (French ``l'``, ``d'``, ``qu'``; Italian ``dell'``).
+_ELISIONS = frozenset("c d j l m n s t qu jusqu lorsqu puisqu quoiqu dall dell nell sull all un quell"
+                      .split())
+_LANGUAGE_CODE = re.compile(r"[a-z]{2,3}")
+
 #: Longer "words" are URLs, hashes or glued markup, never a story's subject.
 MAX_TERM_LENGTH = 40
 
 _SPLIT = re.compile(r"([^\W_]+(?:['’][^\W_]+)*)")
 _SENTENCE_BREAK = re.compile(r"[.,!?;:\"“”()\[\]|—–]")
+_SENTENCE_OPENING = re.compile(r"[.!?:;\"“”«»¿¡]")
 _DIGITS = re.compile(r"\d")
 #: Han ideographs, hiragana, katakana and Hangul syllables: scripts indexed by character bigrams.
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af]+")
@@ -99,8 +173,19 @@ def _normal(token: str) -> str | None:
     return term
 
 
-def terms(text: str, *, max_words: int | None = None) -> list[str]:
-    """The terms of ``text`` (its first ``max_words`` words), names as ``first_second`` bigrams."""
+def language_of(code: str | None) -> str:
+    """The language an article's code names for clustering: its primary subtag (``fr-CA`` -> ``fr``), or
+    ``DEFAULT_LANGUAGE`` when there is none or it is not an ISO 639 code (``und``, ``mul`` included)."""
+    if code:
+        primary = code.strip().lower().replace("_", "-").split("-", 1)[0]
+        if _LANGUAGE_CODE.fullmatch(primary) and primary not in ("und", "mul", "zxx", "mis"):
+            return primary
+    return DEFAULT_LANGUAGE
+
+
+def _words(text: str, max_words: int | None, language: str | None) -> tuple[list[str], list[str]]:
+    """The words of ``text`` (its first ``max_words``) and the gap before each, without the function words of
+    ``language`` and, in French and Italian, without elided articles (``l'``, ``qu'``)."""
     if max_words is not None:
         text = text[:max_words * 16]  # generous: words average ~6 characters with their spacing
     parts = _SPLIT.split(text)  # [gap, word, gap, word, ..., gap]
@@ -108,6 +193,31 @@ def terms(text: str, *, max_words: int | None = None) -> list[str]:
     gaps = parts[0::2]
     if max_words is not None:
         words = words[:max_words]
+    extra = STOP_WORDS_BY_LANGUAGE.get(language) if language else None
+    if extra is None:
+        return words, gaps
+    elide = language in _ELISION_LANGUAGES
+    kept_words: list[str] = []
+    kept_gaps: list[str] = []
+    dropped = ""
+    for token, gap in zip(words, gaps, strict=False):
+        if elide and ("'" in token or "’" in token):
+            head, _, tail = token.replace("’", "'").partition("'")
+            if tail and head.lower() in _ELISIONS:
+                token = tail
+        if token.lower() in extra:
+            dropped += gap + "|"  # a dropped word breaks a name: "Banque de France" is no "banque_france"
+            continue
+        kept_words.append(token)
+        kept_gaps.append(dropped + gap)
+        dropped = ""
+    return kept_words, kept_gaps
+
+
+def terms(text: str, *, max_words: int | None = None, language: str | None = None) -> list[str]:
+    """The terms of ``text`` (its first ``max_words`` words), names as ``first_second`` bigrams; ``language``
+    (a code from ``language_of``) adds its function words to the stop words."""
+    words, gaps = _words(text, max_words, language)
     out: list[str] = []
     append = out.append
     prev_cap: str | None = None  # the previous word's term when it was capitalised
@@ -132,6 +242,49 @@ def terms(text: str, *, max_words: int | None = None) -> list[str]:
     return out
 
 
+def _latin(token: str) -> bool:
+    return all("LATIN" in unicodedata.name(c, "") for c in token if c.isalpha())
+
+
+def carry_terms(text: str, *, max_words: int | None = None, language: str | None = None) -> frozenset[str]:
+    """The terms of ``text`` that carry across languages: names and numbers.
+
+    A name is a capitalised word in Latin script (``Kishida``, ``Beijing``, ``APEC``) that is not a function
+    word; a capitalised word opening a sentence counts only when the text also capitalises it inside one. Two
+    adjacent names give their bigram too (``xi_jinping``; not ``japanese_prime`` from "Japanese Prime Minister"
+    opening a sentence). A number is a term of two or more digits (``2023``, ``90``). The headline is not read:
+    headlines capitalise every word in English. Terms are those of ``terms`` (lower-cased), so they can be looked
+    up in another language's vectors.
+    """
+    words, gaps = _words(text, max_words, language)
+    inside: set[str] = set()  # capitalised inside a sentence
+    pairs: set[tuple[str, str]] = set()
+    out: set[str] = set()
+    prev: str | None = None  # the previous word's term when it was a name
+    for i, token in enumerate(words):
+        term = None if _CJK.search(token) else _normal(token)
+        if term is None:
+            prev = None
+            continue
+        if sum(c.isdigit() for c in term) >= 2:
+            out.add(term)
+            prev = None
+            continue
+        if not (token[0].isupper() and _latin(token)):
+            prev = None
+            continue
+        gap = gaps[i]
+        starts = i == 0 or "\n" in gap or bool(_SENTENCE_OPENING.search(gap))
+        if not starts:
+            inside.add(term)
+        if prev is not None and not starts and not _SENTENCE_BREAK.search(gap):
+            pairs.add((prev, term))
+        prev = term
+    out |= inside  # a word opening a sentence is a name only if the text also capitalises it inside one
+    out.update(f"{first}_{second}" for first, second in pairs if first in inside)
+    return frozenset(out)
+
+
 def _cjk_terms(token: str) -> list[str]:
     """Character bigrams of the CJK runs of a token, and the terms of what lies between them (numbers, Latin
     words); a lone CJK character between others gives no term (one character says little)."""
@@ -154,16 +307,19 @@ def _cjk_terms(token: str) -> list[str]:
     return out
 
 
-def term_counts(title: str, text: str, *, title_weight: float = 3.0, max_words: int = 400) -> dict[str, float]:
+def term_counts(title: str, text: str, *, title_weight: float = 3.0, max_words: int = 400,
+                language: str | None = None) -> dict[str, float]:
     """Weighted term frequencies of an article: headline terms count ``title_weight`` times."""
-    counts: dict[str, float] = dict(Counter(terms(text or "", max_words=max_words)))
-    for term, n in Counter(terms(title or "")).items():
+    counts: dict[str, float] = dict(Counter(terms(text or "", max_words=max_words, language=language)))
+    for term, n in Counter(terms(title or "", language=language)).items():
         counts[term] = counts.get(term, 0.0) + title_weight * n
     return counts
 
 
 def idf(df: int, n_docs: int) -> float:
-    return math.log((n_docs + 1) / (df + 1)) + 1.0
+    """Smoothed IDF; a df above the document count (counts of different origins: a store upgraded from before
+    per-language counts) is taken as the count, so the IDF never falls below 1."""
+    return math.log((n_docs + 1) / (min(df, n_docs) + 1)) + 1.0
 
 
 def weigh(counts: Mapping[str, float], df: Mapping[str, int], n_docs: int, *,

@@ -11,7 +11,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 
 from newstilt.errors import StorageError
-from newstilt.storage import Store, articles, feeds, migrate, rater_ratings, stories
+from newstilt.storage import Store, articles, cluster_df, cluster_meta, feeds, migrate, rater_ratings, stories
 from newstilt.storage.schema import metadata
 
 from .conftest import RESOURCES
@@ -98,6 +98,38 @@ def test_a_010_database_upgrades_in_place_with_nothing_lost(v010_database):
         assert conn.execute(sa.select(feeds.c.url, feeds.c.outlet).order_by(feeds.c.id)).all() == before["feeds"]
         assert conn.execute(sa.select(rater_ratings.c.key, rater_ratings.c.bias_score)
                             .order_by(rater_ratings.c.rater, rater_ratings.c.key)).all() == before["ratings"]
+        # revision 0005: the 0.1.0 articles have no language, so they are English, and so are their counts
+        assert dict(conn.execute(sa.select(cluster_meta.c.key, cluster_meta.c.value)).all()) == \
+            {"documents": 28, "documents:en": 28}
+        assert set(conn.execute(sa.select(cluster_df.c.language).distinct()).scalars()) == {"en"}
+        assert set(conn.execute(sa.select(stories.c.language).distinct()).scalars()) == {"en"}
+    store.close()
+
+
+def test_revision_0005_counts_documents_per_language(v010_database):
+    """The clustered articles are counted per language (none: English), the other languages' document
+    frequencies are counted from their articles, and a story takes its first member's language."""
+    engine = sa.create_engine(v010_database.replace("postgresql://", "postgresql+psycopg://", 1))
+    with engine.begin() as conn:
+        first, second = conn.execute(sa.select(stories.c.id).order_by(stories.c.id).limit(2)).scalars()
+        conn.execute(articles.update().where(articles.c.story_id == first).values(language="fr-FR"))
+        conn.execute(articles.update().where(articles.c.story_id == second).values(language="es"))
+        n_fr, n_es = (conn.execute(sa.select(sa.func.count()).select_from(articles)
+                                   .where(articles.c.story_id == sid)).scalar() for sid in (first, second))
+    engine.dispose()
+    store = Store(v010_database)
+    migrate.upgrade(store.engine)
+    with store.engine.connect() as conn:
+        assert dict(conn.execute(sa.select(cluster_meta.c.key, cluster_meta.c.value)).all()) == {
+            "documents": 28, "documents:en": 28 - n_fr - n_es, "documents:fr": n_fr, "documents:es": n_es}
+        languages = dict(conn.execute(sa.select(stories.c.id, stories.c.language)).all())
+        assert languages.pop(first) == "fr" and languages.pop(second) == "es"
+        assert set(languages.values()) == {"en"}
+        df = {(lang, term): n for lang, term, n in conn.execute(sa.select(cluster_df))}
+        assert sum(1 for lang, _ in df if lang == "en") == V010_COUNTS["cluster_df"]  # English's as they were
+        for lang, n_docs in (("fr", n_fr), ("es", n_es)):
+            counted = {term: n for (code, term), n in df.items() if code == lang}
+            assert counted and max(counted.values()) <= n_docs
     store.close()
 
 

@@ -136,21 +136,28 @@ stories = sa.Table(
     sa.Column("counts_version", sa.String(32), nullable=True, index=True),
     #: The extractive summary: JSON list of ``{"text", "article_id", "url", "outlet"}``; NULL below 2 sources.
     sa.Column("summary", sa.Text, nullable=True),
+    #: The language of its first article (``textvec.language_of``): articles of other languages are compared
+    #: with it on names and numbers only (``newstilt.cluster``).
+    sa.Column("language", sa.String(8), nullable=False, server_default="en"),
     sa.Index("ix_stories_blindspot_last_published", "blindspot", "last_published"),
 )
 
 
 # -- story clustering (``newstilt.cluster``) ----------------------------------------------------------------
 
-#: Document frequency of every term seen (in headline or the first ``max_words`` words of a clustered article).
+#: Document frequency of every term seen (in headline or the first ``max_words`` words of a clustered article),
+#: per language (``textvec.language_of``): names and numbers are the same terms in every language, and a
+#: language's IDF needs its own counts of them.
 cluster_df = sa.Table(
     "cluster_df",
     metadata,
+    sa.Column("language", sa.String(8), primary_key=True),
     sa.Column("term", sa.String(100), primary_key=True),
     sa.Column("df", sa.Integer, nullable=False),
 )
 
-#: Counters of the clusterer: ``documents`` (articles counted in ``cluster_df``).
+#: Counters of the clusterer: ``documents:<language>`` (articles of that language counted in ``cluster_df``,
+#: ``documents:en`` for instance) and ``documents`` (all of them).
 cluster_meta = sa.Table(
     "cluster_meta",
     metadata,

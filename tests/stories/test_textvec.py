@@ -56,3 +56,29 @@ def test_chinese_japanese_and_korean_text_gives_character_bigrams():
     assert {"대통", "통령", "정상", "회담"} <= set(terms("윤석열 대통령은 정상회담을 했다"))
     assert terms("上海 Tesla factory") == ["上海", "tesla", "factory"]
     assert terms("海 Tesla") == ["tesla"]  # a lone character says little
+
+
+@pytest.mark.parametrize("code, language", [("fr", "fr"), ("fr-CA", "fr"), ("EN_us", "en"), ("pt-BR", "pt"),
+                                            (None, "en"), ("", "en"), ("und", "en"), ("x", "en"), ("fil", "fil")])
+def test_language_of(code, language):
+    assert textvec.language_of(code) == language
+
+
+def test_an_articles_language_drops_its_function_words_and_elisions():
+    text = "Les syndicats de la SNCF ont appelé à la grève. L'accord n'a pas été signé par la Banque de France."
+    assert "les" in textvec.terms(text)  # English rules: "les" is a word like any other
+    assert textvec.terms(text, language="fr") == [
+        "syndicat", "sncf", "appelé", "grève", "accord", "signé", "banque", "france"]  # no "banque_france"
+    assert textvec.terms(text, language="en") == textvec.terms(text)
+
+
+def test_carry_terms_are_names_in_latin_script_and_numbers():
+    text = ("Japanese Prime Minister Fumio Kishida met Xi Jinping in San Francisco for 90 minutes in 2023. "
+            "Officials said 5 aides attended. Москва and 北京 were not there. Kishida left.")
+    assert textvec.carry_terms(text) == {
+        "prime", "minister", "prime_minister", "fumio", "minister_fumio", "kishida", "fumio_kishida", "xi",
+        "jinping", "xi_jinping", "san", "francisco", "san_francisco", "90", "2023"}
+    # "Japanese" and "Officials" open a sentence and are capitalised nowhere else; "Kishida" is, so it counts
+    assert "japanese" not in textvec.carry_terms(text) and "official" not in textvec.carry_terms(text)
+    spanish = "El presidente de China, Xi Jinping, llegó a Pekín. La cumbre duró 90 minutos."
+    assert textvec.carry_terms(spanish, language="es") == {"china", "xi", "jinping", "xi_jinping", "pekín", "90"}
