@@ -30,6 +30,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from newstilt.classifier import load, read_jsonl, save, train  # noqa: E402
 from newstilt.classifier.cli import _read_stance, echo_evaluation, write_model_card_metrics  # noqa: E402
 from newstilt.classifier.data import clean_records  # noqa: E402
+from newstilt.classifier.model import resolve_params  # noqa: E402
 
 
 def percentile(values: list[float], share: float) -> float:
@@ -67,16 +68,35 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", type=Path, help="write every figure here")
     parser.add_argument("--keep-model", type=Path, help="save the trained model here instead of a temp dir")
     parser.add_argument("--logits", type=Path, help="save every held-out prediction here (.npz) for analysis")
+    parser.add_argument("--reuse-logits", type=Path,
+                        help="the .npz of --logits from a run on the same data: its neutral-view and baseline "
+                             "folds are not fitted again (e.g. to measure raw_view on top of them)")
+    parser.add_argument("--params", type=json.loads, default={}, help='parameter changes, e.g. \'{"raw_view": true}\'')
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
 
     records = clean_records(read_jsonl(args.data))
     print(f"{len(records)} articles, {len({r['domain'] for r in records})} outlets, from {args.data}")
     stance = _read_stance(args.stance, args.stance_texts) if args.stance else None
+    reuse = None
+    if args.reuse_logits:
+        import numpy as np
+
+        saved = np.load(args.reuse_logits, allow_pickle=False)
+        if list(saved["labels"]) != [r["label"] for r in records] or \
+                list(saved["domains"]) != [r["domain"] for r in records]:
+            raise SystemExit(f"{args.reuse_logits} was made from other records")
+        current = {k: v for k, v in resolve_params(args.params).items() if k != "raw_view"}
+        if "params" in saved and json.loads(str(saved["params"])) != json.loads(json.dumps(current)):
+            raise SystemExit(f"{args.reuse_logits} was made with other parameters than the neutral view's now")
+        neutral = "neutral" if "neutral_grouped" in saved else "newstilt"
+        reuse = {view: {name: saved[f"{key}_{name}"] for name in ("grouped", "leave_outlet_out")}
+                 for view, key in (("neutral", neutral), ("baseline", "baseline"))}
+        print(f"reusing the neutral view's and the baseline's held-out predictions of {args.reuse_logits}")
     started = time.perf_counter()
     model = train(records, progress=True, folds=args.folds, outlets=args.held_out, per_fold=args.per_fold,
                   baseline=True, stance=stance, outlet_bias=bundled_bias(), n_jobs=args.jobs,
-                  keep_logits=bool(args.logits))
+                  keep_logits=bool(args.logits), reuse_logits=reuse, params=args.params)
     train_seconds = time.perf_counter() - started
     echo_evaluation(model.metadata["evaluation"])
     if args.logits and model.evaluation_logits:
@@ -84,7 +104,9 @@ def main(argv: list[str] | None = None) -> int:
 
         kept = model.evaluation_logits
         np.savez_compressed(args.logits, labels=kept["labels"], domains=kept["domains"],
-                            **{f"{who}_{name}": logits for who in ("newstilt", "baseline")
+                            params=json.dumps({k: v for k, v in model.metadata["params"].items() if k != "raw_view"},
+                                              sort_keys=True),
+                            **{f"{who}_{name}": logits for who in ("newstilt", "neutral", "baseline")
                                for name, logits in (kept[who] or {}).items()})
         print(f"wrote {args.logits}")
 

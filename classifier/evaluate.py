@@ -310,10 +310,13 @@ def evaluate(
     baseline: bool = True,
     n_jobs: int = 1,
     keep_logits: bool = False,
+    reuse_logits: dict | None = None,
 ) -> dict:
     """Both protocols for the newstilt model (``params`` over the defaults) and, with ``baseline``, for
     :data:`BASELINE` on the same folds; then calibration and the abstention threshold from the held-out outlets.
     ``n_jobs`` fits that many folds at once (each worker holds a model of ~300,000 terms: about 1 GB).
+    ``reuse_logits`` (``{"neutral": {protocol: logits}, "baseline": {...}}``, as ``keep_logits`` returns them
+    from a run on the same records with the same neutral-view parameters) skips fitting those folds again.
 
     Returns ``{"data", "params", "grouped", "leave_outlet_out", "calibration", "abstention", "random"}``. Each
     protocol block has ``macro_f1`` (pooled over held-out articles, the headline), ``fold_macro_f1`` (mean over
@@ -339,17 +342,22 @@ def evaluate(
         "baseline_model": BASELINE if baseline else None,
         "random": None,
     }
-    fit_newstilt = _newstilt_fitter(docs, labels, domains, params)
+    reused = reuse_logits or {}
+    fit_newstilt = _newstilt_fitter(docs, labels, domains, params) if "neutral" not in reused or random_split \
+        else None
     oof = {}
     for name, splits in protocols.items():
-        oof[name], _ = out_of_fold_logits(splits, fit_newstilt, len(records), progress, name, n_jobs)
+        oof[name] = reused["neutral"][name] if "neutral" in reused else \
+            out_of_fold_logits(splits, fit_newstilt, len(records), progress, name, n_jobs)[0]
     baseline_oof = {}
     raw_params = raw_view_params(params)
     # The raw view is the plain baseline whenever their parameters agree: its folds are then fitted once.
     shared = params["raw_view"] and all(raw_params[key] == value for key, value in BASELINE_PARAMS.items()) \
         and raw_params["class_weight"] is None and not raw_params["outlet_weight_power"] \
         and raw_params["min_outlets"] <= 1 and not raw_params["max_terms"] and not raw_params["drop_stop_words"]
-    if baseline or shared:
+    if (baseline or shared) and "baseline" in reused:
+        baseline_oof = dict(reused["baseline"])
+    elif baseline or shared:
         raw = [compose(record["title"], record["text"])[0] for record in records]
         fit_baseline = _baseline_fitter(raw, labels)
         for name, splits in protocols.items():
@@ -364,6 +372,7 @@ def evaluate(
                                                 n_jobs)[0] for name, splits in protocols.items()}
         result["neutral_view"] = {name: summarise(labels, domains, oof[name], splits, per_outlet=False)
                                   for name, splits in protocols.items()}
+        neutral_oof = oof
         oof = {name: oof[name] + raw_oof[name] for name in protocols}
     for name, splits in protocols.items():
         result[name] = summarise(labels, domains, oof[name], splits, per_outlet=name == "leave_outlet_out")
@@ -407,6 +416,7 @@ def evaluate(
     result["seconds"] = round(time.perf_counter() - started, 1)
     if keep_logits:  # every held-out prediction, for analyses beyond these figures (not kept in a model)
         result["logits"] = {"labels": labels, "domains": domains, "newstilt": oof,
+                            "neutral": result.get("neutral_view") and neutral_oof,
                             "baseline": baseline_oof if baseline else None}
     return result
 

@@ -73,6 +73,7 @@ def train(
     outlet_bias: Callable[[str], float | None] | None = None,
     n_jobs: int = 1,
     keep_logits: bool = False,
+    reuse_logits: dict | None = None,
 ) -> TrainedModel:
     """Train the scorer on ``records`` (dicts with ``title``, ``text``, ``label``, ``domain``).
 
@@ -100,7 +101,7 @@ def train(
         try:
             result = evaluate(records, folds=folds, params=params, outlets=outlets, per_fold=per_fold,
                               progress=progress, baseline=baseline, n_jobs=n_jobs,
-                              keep_logits=keep_logits)
+                              keep_logits=keep_logits, reuse_logits=reuse_logits)
         except TrainingDataError as exc:  # too few outlets or articles for the folds: train, but claim nothing
             unevaluated = f"could not be evaluated: {exc}"
             LOGGER.warning("the model %s", unevaluated)

@@ -53,3 +53,15 @@ def test_the_raw_view_reads_digits_and_its_terms_explain_once(two_views):
 def test_evaluation_reports_the_neutral_view_alone_beside_both(two_views):
     evaluation = two_views.metadata["evaluation"]
     assert set(evaluation["neutral_view"]) == {"grouped", "leave_outlet_out"}
+
+
+def test_a_run_can_reuse_the_folds_of_an_earlier_one():
+    from newstilt.classifier.evaluate import evaluate
+
+    records = make_records()
+    first = evaluate(records, params=SMALL, outlets=6, progress=False, keep_logits=True)
+    reuse = {"neutral": first["logits"]["newstilt"], "baseline": first["logits"]["baseline"]}
+    second = evaluate(records, params={**SMALL, "raw_view": True}, outlets=6, progress=False, reuse_logits=reuse)
+    for name in ("grouped", "leave_outlet_out"):
+        assert second["neutral_view"][name]["macro_f1"] == first[name]["macro_f1"]
+        assert second[name]["baseline_macro_f1"] == first[name]["baseline_macro_f1"]
