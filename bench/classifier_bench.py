@@ -31,6 +31,7 @@ from newstilt.classifier import load, read_jsonl, save, train  # noqa: E402
 from newstilt.classifier.cli import _read_stance, echo_evaluation, write_model_card_metrics  # noqa: E402
 from newstilt.classifier.data import clean_records  # noqa: E402
 from newstilt.classifier.model import resolve_params  # noqa: E402
+from newstilt.classifier.training import without_stance_articles  # noqa: E402
 
 
 def percentile(values: list[float], share: float) -> float:
@@ -78,6 +79,7 @@ def main(argv: list[str] | None = None) -> int:
     records = clean_records(read_jsonl(args.data))
     print(f"{len(records)} articles, {len({r['domain'] for r in records})} outlets, from {args.data}")
     stance = _read_stance(args.stance, args.stance_texts) if args.stance else None
+    records, excluded = without_stance_articles(records, stance)  # as train() does; said in its metadata
     reuse = None
     if args.reuse_logits:
         import numpy as np
@@ -98,6 +100,7 @@ def main(argv: list[str] | None = None) -> int:
                   baseline=True, stance=stance, outlet_bias=bundled_bias(), n_jobs=args.jobs,
                   keep_logits=bool(args.logits), reuse_logits=reuse, params=args.params)
     train_seconds = time.perf_counter() - started
+    model.metadata["training"]["left_out_as_stance_articles"] += excluded
     echo_evaluation(model.metadata["evaluation"])
     if args.logits and model.evaluation_logits:
         import numpy as np

@@ -63,7 +63,7 @@ DEFAULT_PARAMS: dict = {
     "class_weight": None,  # or "balanced"
     "outlet_weight_power": 0.0,  # sample weight 1 / n_outlet_articles ** power; 0.1.0 used 1 and lost 3 points
     "max_iter": 100,  # lbfgs iterations: scikit-learn's default, as the baseline has it
-    "raw_view": False,  # also a second view: the raw text with digits (RAW_VIEW), its logits added to these
+    "raw_view": True,  # also a second view: the raw text with digits (RAW_VIEW), its logits added to these
 }
 
 #: What the raw view changes in the parameters: the plain document, scikit-learn's tokens (digits kept).
@@ -465,9 +465,11 @@ class ScoringModel:
         neutral = "\n".join(document[start:end] for start, end in segments)
         views = [(self.pipeline, neutral, tokens, segments)]
         if self.raw is not None:
-            whole = [(0, len(document))]
-            raw_tokens = [(m.group().lower(), m.start(), m.end()) for m in _DIGITS_RE.finditer(document)]
-            views.append((self.raw, document, raw_tokens, whole))
+            # The raw view reads the whole document, but its terms are shown (and highlighted) only where they
+            # occur outside what neutralisation removes: "CNN" or a byline explains nothing to a reader.
+            raw_tokens = [(m.group().lower(), start + m.start(), start + m.end()) for start, end in segments
+                          for m in _DIGITS_RE.finditer(document[start:end])]
+            views.append((self.raw, document, raw_tokens, segments))
         logits = np.zeros(len(LABELS))
         features = []
         for pipeline, text_of_view, _, _ in views:
@@ -479,8 +481,10 @@ class ScoringModel:
         label = max(LABELS, key=probabilities.__getitem__)
         threshold = self.threshold
         explanation = []
-        for (pipeline, _, view_tokens, view_segments), row in zip(views, features, strict=True):
-            explanation += self._explain(pipeline, row, label, view_tokens, view_segments, top_terms)
+        for position, ((pipeline, _, view_tokens, view_segments), row) in enumerate(zip(views, features,
+                                                                                         strict=True)):
+            items = self._explain(pipeline, row, label, view_tokens, view_segments, top_terms)
+            explanation += items if position == 0 else [item for item in items if item["spans"]]
         answer.update(
             label=label,
             score=probabilities["right"] - probabilities["left"],

@@ -39,6 +39,15 @@ def _title_key(title: str) -> str:
     return re.sub(r"\W+", " ", title.lower()).strip()
 
 
+def without_stance_articles(records: list[dict], stance: Sequence[dict] | None) -> tuple[list[dict], int]:
+    """``(records, how many were left out)``: the records whose title is not one of the stance articles'."""
+    if not stance:
+        return records, 0
+    titles = {_title_key(row.get("title") or "") for row in stance} - {""}
+    kept = [record for record in records if _title_key(record["title"]) not in titles]
+    return kept, len(records) - len(kept)
+
+
 def _compact(result: dict) -> dict:
     """The evaluation as the metadata keeps it: headline figures, per held-out outlet, calibration, abstention."""
     compact = {"baseline_model": result.get("baseline_model")}
@@ -88,12 +97,7 @@ def train(
     started = time.perf_counter()
     params = resolve_params(params)
     records = clean_records(records)
-    excluded = 0
-    if stance:
-        titles = {_title_key(row.get("title") or "") for row in stance} - {""}
-        kept = [record for record in records if _title_key(record["title"]) not in titles]
-        excluded = len(records) - len(kept)
-        records = kept
+    records, excluded = without_stance_articles(records, stance)
     check_training_records(records)
     result = None
     unevaluated = None if evaluation else "not asked for"
