@@ -512,7 +512,10 @@ class ScoringModel:
     def _explain(self, pipeline, features, label, tokens, segments, top_terms: int) -> list[dict]:
         clf = pipeline.named_steps["clf"]
         classes = list(clf.classes_)
-        coef = clf.coef_ - clf.coef_.mean(axis=0)  # softmax is shift-invariant: centre across labels
+        key = f"_centred{id(pipeline)}"
+        coef = self.__dict__.get(key)
+        if coef is None:  # softmax is shift-invariant: centre across labels (once: 3 x 300,000 weights)
+            coef = self.__dict__[key] = clf.coef_ - clf.coef_.mean(axis=0)
         row = features.tocsr()
         columns, values = row.indices, row.data
         if not columns.size or top_terms <= 0:
