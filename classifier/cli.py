@@ -21,7 +21,7 @@ from .errors import TrainingDataError
 
 DEFAULT_MODEL_PATH = Path("newstilt-model.joblib")
 MODEL_CARD = Path(__file__).with_name("MODEL_CARD.md")
-CARD_BEGIN = "<!-- metrics:begin (written by `newstilt evaluate --write-card`) -->"
+CARD_BEGIN = "<!-- metrics:begin (written by `newstilt train --write-card`) -->"
 CARD_END = "<!-- metrics:end -->"
 
 
