@@ -172,6 +172,9 @@ def _model_line(status: dict) -> str:
     abstention = evaluation.get("abstention") or {}
     if abstention.get("threshold") is not None:
         figures.append(f"labels shown above {abstention['threshold']:.2f} confidence")
+    elif abstention:
+        figures.append(f"no label ever shown (no confidence reached {abstention.get('target_accuracy', 0.7):.0%} "
+                       "accuracy on held-out outlets)")
     return line + ("; " + ", ".join(figures) if figures else "; no measured figures in its metadata")
 
 

@@ -209,3 +209,19 @@ def test_ratings_stats_describes_the_table(tmp_path):
     stats = json.loads(as_json.output)
     assert sum(stats["country"].values()) == stats["outlets"] == sum(stats["bias"].values())
     assert stats["questionable"] >= 150 and sum(stats["flags"].values()) >= stats["questionable"]
+
+
+def test_serves_first_lines_say_what_the_scorer_measured_and_whether_it_labels():
+    from newstilt.cli import _model_line
+
+    status = {"loaded": True, "version": "newstilt-classifier/1", "sha256": "abc", "created": "today",
+              "evaluation": {"grouped": {"macro_f1": 0.426, "baseline_macro_f1": 0.425},
+                             "leave_outlet_out": {"macro_f1": 0.381, "baseline_macro_f1": 0.359},
+                             "abstention": {"threshold": None, "target_accuracy": 0.7}}}
+    line = _model_line(status)
+    assert "outlet-grouped macro-F1 0.426 (baseline 0.425)" in line
+    assert "leave-outlet-out macro-F1 0.381 (baseline 0.359)" in line
+    assert "no label ever shown (no confidence reached 70% accuracy" in line
+    status["evaluation"]["abstention"]["threshold"] = 0.46
+    assert "labels shown above 0.46 confidence" in _model_line(status)
+    assert _model_line({"loaded": False, "reason": "no model file"}) == "none (no model file)"
