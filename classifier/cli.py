@@ -112,10 +112,12 @@ def echo_evaluation(evaluation: dict) -> None:
 @click.option("--stance-texts", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="The stance articles' title and text (JSONL with id, title, text).")
 @click.option("--write-card", is_flag=True, help="Rewrite the metrics section of classifier/MODEL_CARD.md.")
+@click.option("--jobs", default=1, show_default=True, type=click.IntRange(1, 64),
+              help="Folds fitted at once, in processes of about 2 GB each on 30,000 articles.")
 @click.option("--quiet", is_flag=True, help="No progress bars.")
 @click.pass_context
 def train_command(ctx, data, from_store, out, evaluation, folds, held_out, baseline, stance, stance_texts,
-                  write_card, quiet):
+                  write_card, jobs, quiet):
     """Train the article scorer, measure it, and save it with its metadata."""
     from .persist import save
     from .training import train
@@ -126,7 +128,8 @@ def train_command(ctx, data, from_store, out, evaluation, folds, held_out, basel
     started = time.perf_counter()
     try:
         model = train(records, progress=not quiet, evaluation=evaluation, folds=folds, outlets=held_out,
-                      baseline=baseline, stance=stance_records, outlet_bias=(ctx.obj or {}).get("outlet_bias"))
+                      baseline=baseline, stance=stance_records, outlet_bias=(ctx.obj or {}).get("outlet_bias"),
+                      n_jobs=jobs)
     except TrainingDataError as exc:
         raise click.ClickException(str(exc)) from None
     meta_path = save(model, out)
@@ -159,16 +162,18 @@ def train_command(ctx, data, from_store, out, evaluation, folds, held_out, basel
               help="Also report the plain baseline on the same folds.")
 @click.option("--json", "json_out", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Also write the full figures as JSON here.")
+@click.option("--jobs", default=1, show_default=True, type=click.IntRange(1, 64),
+              help="Folds fitted at once, in processes of about 2 GB each on 30,000 articles.")
 @click.option("--quiet", is_flag=True, help="No progress bars.")
 @click.pass_context
-def evaluate_command(ctx, data, from_store, folds, held_out, random_split, baseline, json_out, quiet):
+def evaluate_command(ctx, data, from_store, folds, held_out, random_split, baseline, json_out, jobs, quiet):
     """Measure the article scorer on outlets it never saw, two ways, beside the plain baseline."""
     from .evaluate import evaluate
 
     records = _records(ctx, data, from_store)
     try:
         result = evaluate(records, folds=folds, outlets=held_out, progress=not quiet, random_split=random_split,
-                          baseline=baseline)
+                          baseline=baseline, n_jobs=jobs)
     except (TrainingDataError, ValueError) as exc:
         raise click.ClickException(str(exc)) from None
     data_info = result["data"]
