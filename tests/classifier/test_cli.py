@@ -164,3 +164,16 @@ def test_write_card_replaces_only_the_metrics_section(group, data_file, tmp_path
     text = card.read_text()
     assert "old figures" not in text and "largest 6 outlets held out" in text and "| threshold |" in text
     assert text.endswith("## Limitations\n")
+
+
+def test_evaluate_with_two_jobs_gives_the_same_figures(group, data_file, tmp_path, small_params):
+    figures = {}
+    for jobs in ("1", "2"):
+        out = tmp_path / f"figures-{jobs}.json"
+        result = CliRunner().invoke(group, ["evaluate", "--data", str(data_file), "--folds", "3", "--held-out", "6",
+                                            "--jobs", jobs, "--json", str(out), "--quiet"])
+        assert result.exit_code == 0, result.output
+        saved = json.loads(out.read_text())
+        figures[jobs] = [saved[name][key] for name in ("grouped", "leave_outlet_out")
+                         for key in ("macro_f1", "baseline_macro_f1", "outlet_macro_f1")]
+    assert figures["1"] == figures["2"]
