@@ -26,26 +26,24 @@ from __future__ import annotations
 
 import logging
 import time
-import warnings
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 
 import numpy as np
 from scipy.optimize import minimize_scalar
 from scipy.special import log_softmax, softmax
-from sklearn.feature_extraction.text import CountVectorizer, TfidfTransformer, TfidfVectorizer
+from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import accuracy_score, confusion_matrix, f1_score, precision_recall_fscore_support
 from sklearn.model_selection import KFold, StratifiedGroupKFold
 from sklearn.pipeline import Pipeline
 
-from .data import LABELS, ORDINAL, clean_records, compose
+from .data import LABELS, ORDINAL, clean_records
 from .errors import TrainingDataError
 from .model import (
     check_training_records,
     documents,
     fit_from_counts,
-    frequent_columns,
     logits_counts,
     raw_view_params,
     resolve_params,
@@ -57,7 +55,13 @@ LOGGER = logging.getLogger(__name__)
 #: The comparison every figure stands beside (issue #9): scikit-learn on the raw title and text.
 BASELINE = ("TfidfVectorizer(ngram_range=(1, 2), min_df=3, max_df=0.5, sublinear_tf=True, max_features=300000) "
             "+ LogisticRegression(C=4), raw title + text")
-BASELINE_PARAMS = {"ngram_max": 2, "min_df": 3, "max_df": 0.5, "max_features": 300_000, "C": 4.0}
+#: :data:`BASELINE` as parameters of the newstilt pipeline: the same steps over the plain document, fitted by the
+#: same code (and so exactly the raw view of a model whose other parameters are these).
+BASELINE_PARAMS = resolve_params({
+    "neutralise": False, "digits": True, "raw_view": False, "ngram_max": 2, "min_df": 3, "max_df": 0.5,
+    "max_features": 300_000, "min_outlets": 1, "max_terms": None, "drop_stop_words": False, "C": 4.0,
+    "class_weight": None, "outlet_weight_power": 0.0, "max_iter": 100,
+})
 #: Shown labels must be right at least this often on outlets the model never saw.
 TARGET_ACCURACY = 0.70
 #: ... on at least this share of those articles and this many of them, else no threshold is claimed (a figure
@@ -281,24 +285,6 @@ def _newstilt_fitter(docs, labels, domains, params):
     return fit_predict
 
 
-def _baseline_fitter(raw_docs, labels):
-    vectorizer = CountVectorizer(ngram_range=(1, 2), min_df=2, dtype=np.float64)
-    counts = vectorizer.fit_transform(raw_docs).tocsr()
-
-    def fit_predict(train_rows, test_rows):
-        train = counts[train_rows]
-        columns = frequent_columns(train, BASELINE_PARAMS)
-        tfidf = TfidfTransformer(sublinear_tf=True)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # the baseline as given: lbfgs' default 100 iterations
-            clf = LogisticRegression(C=BASELINE_PARAMS["C"]).fit(tfidf.fit_transform(train[:, columns]),
-                                                                  labels[train_rows])
-        order = [list(clf.classes_).index(label) for label in LABELS]
-        return clf.decision_function(tfidf.transform(counts[test_rows][:, columns]))[:, order]
-
-    return fit_predict
-
-
 def evaluate(
     records: Iterable[dict],
     folds: int = 5,
@@ -353,14 +339,11 @@ def evaluate(
     baseline_oof = {}
     raw_params = raw_view_params(params)
     # The raw view is the plain baseline whenever their parameters agree: its folds are then fitted once.
-    shared = params["raw_view"] and all(raw_params[key] == value for key, value in BASELINE_PARAMS.items()) \
-        and raw_params["class_weight"] is None and not raw_params["outlet_weight_power"] \
-        and raw_params["min_outlets"] <= 1 and not raw_params["max_terms"] and not raw_params["drop_stop_words"]
+    shared = params["raw_view"] and raw_params == BASELINE_PARAMS
     if (baseline or shared) and "baseline" in reused:
         baseline_oof = dict(reused["baseline"])
     elif baseline or shared:
-        raw = [compose(record["title"], record["text"])[0] for record in records]
-        fit_baseline = _baseline_fitter(raw, labels)
+        fit_baseline = _newstilt_fitter(documents(records, BASELINE_PARAMS), labels, domains, BASELINE_PARAMS)
         for name, splits in protocols.items():
             baseline_oof[name], _ = out_of_fold_logits(splits, fit_baseline, len(records), progress,
                                                        f"baseline {name}", n_jobs)

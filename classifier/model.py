@@ -190,18 +190,6 @@ def _most_frequent(counts: sp.csr_matrix, limit: int) -> np.ndarray:
     return np.sort(np.argsort(-totals, kind="stable")[:limit])
 
 
-def frequent_columns(counts: sp.csr_matrix, params: dict) -> np.ndarray:
-    """Columns of ``counts`` a ``TfidfVectorizer(min_df, max_df, max_features)`` fitted on these rows keeps."""
-    present = counts.copy()
-    present.data = np.ones_like(present.data)
-    df = np.asarray(present.sum(axis=0)).ravel()
-    max_df = params["max_df"] * counts.shape[0] if isinstance(params["max_df"], float) else params["max_df"]
-    keep = np.flatnonzero((df >= params["min_df"]) & (df <= max_df))
-    if params.get("max_features") and keep.size > params["max_features"]:
-        keep = keep[_most_frequent(counts[:, keep], params["max_features"])]
-    return keep
-
-
 def stop_word_terms(terms: Sequence[str]) -> np.ndarray:
     """Boolean mask: which of ``terms`` (words or space-joined phrases) consist only of English stop words."""
     return np.fromiter((all(word in ENGLISH_STOP_WORDS for word in str(term).split(" ")) for term in terms),
