@@ -4,12 +4,15 @@ For a URL already ingested, the stored story. For a new URL, the HTML the extens
 server never fetches the reader's page) and matched against stored stories; nothing the reader reads is stored
 unless the ``store_analyzed`` setting says so. Either way the reader's own outlet counts once among the story's
 sources (``story.distribution``, ``source_count``), so every client shows the same numbers.
+
+An answer about a stored article is a function of the database, the ratings and the model only, so the facade
+keeps it (and its JSON) in memory until the database changes: see ``Newstilt.analyze``.
 """
 from __future__ import annotations
 
 import logging
 
-from .api_types import iso_datetime
+from .api_types import iso_datetime, to_json
 from .articles import NewArticle, add_article
 from .errors import ExtractionError, NewstiltError, NotFoundError
 from .extract import extract_article
@@ -19,8 +22,25 @@ from .urls import normalize_url
 LOGGER = logging.getLogger(__name__)
 
 
-def analyze(nt, url, *, html: str | None = None, title: str | None = None) -> dict:
-    """What ``Newstilt.analyze`` answers (``nt`` is the facade)."""
+class Analysis:
+    """One answer of analyze, the database's change token read before it was made (``Store.generation``), and
+    its JSON, encoded once when first asked for."""
+
+    __slots__ = ("answer", "generation", "_json")
+
+    def __init__(self, answer: dict, generation):
+        self.answer, self.generation, self._json = answer, generation, None
+
+    def json(self) -> bytes:
+        if self._json is None:
+            self._json = to_json(self.answer)
+        return self._json
+
+
+def analyze(nt, url: str, *, html: str | None = None, title: str | None = None) -> tuple[dict, bool]:
+    """What ``Newstilt.analyze`` answers (``nt`` is the facade), and whether the answer may be given again to
+    the same ``url`` while the database is unchanged: true when the stored article was found by ``url`` itself
+    (not through the canonical address of the ``html`` sent), so ``html`` and ``title`` played no part."""
     url = normalize_url(url)  # raises InvalidURLError for junk
     index = nt.index()
     try:
@@ -36,6 +56,7 @@ def analyze(nt, url, *, html: str | None = None, title: str | None = None) -> di
 
     with nt.store.connect() as conn:
         stored = nt.store.find_article(conn, [url])  # by any address the article is known by
+        reusable = stored is not None
         extracted = None
         if stored is None and html:
             try:
@@ -47,7 +68,7 @@ def analyze(nt, url, *, html: str | None = None, title: str | None = None) -> di
                 result["article"] = {"id": None, "title": title or "", "published": None, "text_length": 0,
                                      "stored": False, "error": str(exc)}
                 result["lean"] = nt.score(title or "", "")
-                return result
+                return result, False
             if extracted.canonical_url and extracted.canonical_url != url:
                 stored = nt.store.find_article(conn, [extracted.canonical_url])
         if stored is not None:
@@ -83,7 +104,7 @@ def analyze(nt, url, *, html: str | None = None, title: str | None = None) -> di
         except NewstiltError as exc:
             LOGGER.warning("could not store analyzed page %s: %s", url, exc)
     result["lean"] = nt.score(headline, text)
-    return result
+    return result, reusable
 
 
 def _store_analyzed(nt, url: str, extracted, outlet: str | None) -> None:

@@ -17,6 +17,7 @@ This module is plain Python: the domain code may import it to annotate what it r
 import annotations`` here: ``NotRequired`` inside string annotations is not seen by Python 3.11.)
 """
 import functools
+import json
 import types
 import typing
 from datetime import UTC
@@ -42,6 +43,12 @@ def iso_datetime(value) -> str | None:
     if value is None:
         return None
     return (value if value.tzinfo else value.replace(tzinfo=UTC)).isoformat()
+
+
+def to_json(value) -> bytes:
+    """A JSON answer as the API sends it: compact UTF-8. Answers kept in memory are encoded once this way, not
+    on every request."""
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode()
 
 
 class Schema(dict):

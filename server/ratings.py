@@ -10,7 +10,6 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
-import json
 import logging
 import threading
 import time
@@ -21,6 +20,7 @@ from functools import cached_property
 from importlib import resources
 
 from . import domains
+from .api_types import to_json
 from .errors import InvalidURLError, NotFoundError
 from .scale import (
     BIAS_LABELS,
@@ -412,15 +412,11 @@ class Ratings:
             return self._index
 
 
-def _dumps(value) -> bytes:
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode()
-
-
 def dumps_table(index: RatingsIndex) -> bytes:
     """The whole table as compact JSON bytes (what ``GET /api/v1/sources`` serves), made once per index."""
     body = index._json.get("")
     if body is None:
-        body = index._json[""] = _dumps(index.to_dict())
+        body = index._json[""] = to_json(index.to_dict())
     return body
 
 
@@ -428,6 +424,6 @@ def dumps_match(index: RatingsIndex, match: Match) -> bytes:
     """``match.to_dict()`` as compact JSON bytes (what a lookup answers), the outlet's part made once per index."""
     outlet = index._json.get(match.outlet.domain)
     if outlet is None:
-        outlet = index._json[match.outlet.domain] = _dumps(match.outlet.to_dict(index.rater_names))
-    return b'{"outlet":' + outlet + b',"match":' + _dumps(
+        outlet = index._json[match.outlet.domain] = to_json(match.outlet.to_dict(index.rater_names))
+    return b'{"outlet":' + outlet + b',"match":' + to_json(
         {"key": match.key, "host": match.host, "kind": match.kind}) + b"}"

@@ -16,6 +16,7 @@ from pathlib import Path
 import sqlalchemy as sa
 from sqlalchemy import event
 
+from .generation import Generation
 from .schema import (
     article_urls,
     articles,
@@ -122,6 +123,7 @@ class Store:
         self.engine = create_engine(self.url)
         self._schema_ready = False
         self._inserts: dict[tuple, sa.Insert] = {}
+        self._generation = Generation(self.engine)
 
     @property
     def backend(self) -> str:
@@ -150,7 +152,14 @@ class Store:
         return self.engine.connect().execution_options(**{READ_ONLY: True})
 
     def close(self) -> None:
+        self._generation.close()
         self.engine.dispose()
+
+    def generation(self) -> str | int | None:
+        """A token that changes whenever anything is committed to the database (by any connection of any
+        process), or None when that cannot be known; see :mod:`newstilt.storage.generation`."""
+        self.ensure_schema()
+        return self._generation.current()
 
     # -- SQLite's write-ahead log ---------------------------------------------------------------------------
 

@@ -1,7 +1,7 @@
 """``POST /api/v1/analyze``: the outlet, the article and its story for the page a reader is on."""
 from __future__ import annotations
 
-from flask import Blueprint
+from flask import Blueprint, Response
 
 from ..api_types import AnalyzeRequest, ScoreRequest
 from ..errors import BadRequestError
@@ -14,7 +14,8 @@ bp = Blueprint("analyze", __name__)
 def analyze_view():
     """Body ``{"url": ..., "html": optional page HTML, "title": optional}``; bodies over the limit get a 413."""
     body = validate.json_body(AnalyzeRequest)
-    return newstilt().analyze(body["url"], html=body.get("html"), title=body.get("title"))
+    return Response(newstilt().analyze_json(body["url"], html=body.get("html"), title=body.get("title")),
+                    mimetype="application/json")
 
 
 @bp.post("/api/v1/score")

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, request
 
-from ..ratings import dumps_match, dumps_table
+from ..ratings import dumps_table
 from . import newstilt, validate
 
 bp = Blueprint("sources", __name__, url_prefix="/api/v1/sources")
@@ -32,5 +32,4 @@ def list_sources():
 def lookup():
     """The outlet a URL belongs to (``?url=``), and which key matched it; 404 for unrated sites."""
     url = validate.read_query(LOOKUP_QUERY)["url"]
-    index = _ratings()
-    return Response(dumps_match(index, index.match(url)), mimetype="application/json")
+    return Response(newstilt().lookup_json(url), mimetype="application/json")
