@@ -2,20 +2,23 @@
 and the SQLite write-ahead log under an ingest-like write load with concurrent readers.
 
     python bench/load_bench.py --data ../shared/data/articles-dev.jsonl.gz [--postgres URL] [--workers 2]
-                               [--seconds 8] [--connections 16] [--no-model] [--json out.json]
+                               [--seconds 5] [--rounds 3] [--connections 16] [--no-model] [--json out.json]
 
 1. Fills a store from ``--data`` once per backend with ``newstilt import`` (cached under ``--cache``,
    /tmp/newstilt-bench) and trains the article scorer from it once (unless ``--no-model``), so analyze
    answers as an installed service does.
 2. Serves a hello-world Flask app (``GET /`` -> "Hello, World!") with the same supervisor, waitress settings,
    processes and threads as ``newstilt serve --workers N --no-ingest``, then newstilt itself on each backend.
-3. Loads each with wrk (Debian's ``wrk``; 127.0.0.1 only, ``--seconds`` per scenario, ``--connections`` at
-   once, every core busy): hello; lookup of stored article URLs; analyze of a stored URL (100 stored URLs in
-   turn, as the extension sends them, after a warm-up that sends each four times, whose first round is printed
-   as the cold latency); analyze of a new 100 KB page. Prints req/s, p50/p99 latency, errors
-   (non-2xx and socket errors; must be 0), the servers' CPU time per request (from /proc), and the ratio to
-   hello by req/s and by CPU per request (on a shared machine req/s follow the share of the cores the server
-   gets at the moment; CPU per request is the steadier figure). Targets: lookup >= 0.7x hello, analyze of a
+3. Loads each with wrk (Debian's ``wrk``; 127.0.0.1 only, ``--connections`` at once, every core busy), hello
+   and newstilt both up all along, in alternating runs of ``--seconds``: hello, then each scenario followed
+   by hello again, ``--rounds`` times, after a warm-up run of each that is not counted. Scenarios: lookup of
+   stored article URLs; analyze of a stored URL (100 stored URLs in turn, as the extension sends them, after
+   a warm-up that sends each four times, whose first round is printed as the cold latency); analyze of a new
+   100 KB page. Each scenario run is compared with the mean of the hello runs on either side of it: on a
+   shared machine req/s swing by 2x or more from one minute to the next, and a server's first seconds under
+   load are its slowest. Prints the median req/s and p50, the worst p99, all errors (non-2xx and socket
+   errors; must be 0), the servers' CPU time per request (from /proc), and the median of the rounds' ratios
+   to hello by req/s (with their range) and by CPU per request. Targets: lookup >= 0.7x hello, analyze of a
    stored URL >= 0.3x hello.
 4. WAL check: a fresh SQLite store served by ``newstilt serve --workers N`` under analyze load while this
    process stores and clusters articles in transactions of 25, as ingestion does, checkpointing as the
@@ -353,14 +356,10 @@ def scenarios(samples: list[dict], page: str) -> dict[str, str]:
             "analyze new 100 KB page": lua_requests("POST", "/api/v1/analyze", bodies=new)}
 
 
-def line(name: str, result: dict, hello: dict | None = None) -> str:
-    ratio = ""
-    if hello:
-        ratio = (f"  {result['rps'] / hello['rps']:.2f}x hello"
-                 f" ({hello['cpu_ms_per_request'] / result['cpu_ms_per_request']:.2f}x by CPU)")
+def line(name: str, result: dict) -> str:
     return (f"  {name:<24} {result['rps']:>6.0f} req/s  p50 {result['p50_ms']:>6.1f} ms  "
             f"p99 {result['p99_ms']:>6.1f} ms  errors {result['errors']}  "
-            f"CPU {result['cpu_ms_per_request']:.2f} ms/req{ratio}")
+            f"CPU {result['cpu_ms_per_request']:.2f} ms/req")
 
 
 # -- the write-ahead log ---------------------------------------------------------------------------------------
@@ -463,7 +462,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--cache", type=Path, default=Path(tempfile.gettempdir()) / "newstilt-bench")
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 2)
     parser.add_argument("--threads", type=int, default=8)
-    parser.add_argument("--seconds", type=int, default=8, help="per scenario")
+    parser.add_argument("--seconds", type=int, default=5, help="per run of a scenario or of hello")
+    parser.add_argument("--rounds", type=int, default=3, help="runs of each scenario, each beside hello")
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--no-model", action="store_true", help="analyze without the article scorer")
     parser.add_argument("--wal-articles", type=int, default=2500, help="articles written in the WAL check")
@@ -480,7 +480,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("wrk is needed (Debian: apt-get install wrk)")
 
     results: dict = {"workers": args.workers, "threads": args.threads, "connections": args.connections,
-                     "seconds": args.seconds, "cores": os.cpu_count()}
+                     "seconds": args.seconds, "rounds": args.rounds, "cores": os.cpu_count()}
     if not args.skip_load:
         load(args, results)
     if not args.skip_wal:
@@ -500,35 +500,73 @@ def load(args, results: dict) -> None:
     samples = sample_articles(stores["sqlite"])
     page = new_page(samples[0])
     results["model"] = bool(model)
-    print(f"{args.workers} processes x {args.threads} threads, wrk -c{args.connections} for {args.seconds}s a "
-          f"scenario, {os.cpu_count()} cores, scorer {'on' if model else 'off'}", flush=True)
+    print(f"{args.workers} processes x {args.threads} threads, wrk -c{args.connections}, {args.rounds} rounds of "
+          f"{args.seconds}s a scenario, each beside a round of hello; {os.cpu_count()} cores, scorer "
+          f"{'on' if model else 'off'}", flush=True)
 
     for backend, store in stores.items():
-        # hello is measured again beside each backend: on a shared machine the load of the moment matters
         hello_server = Server([sys.executable, __file__, "--serve-hello", "--workers", str(args.workers),
                                "--threads", str(args.threads)])
+        server = None
         try:
-            hello = run_wrk(hello_server.base, args.seconds, args.connections, pid=hello_server.proc.pid)
-        finally:
-            hello_server.stop()
-        results[f"hello ({backend} run)"] = hello
-        print(line("hello world (Flask)", hello), flush=True)
-        server = newstilt_server(store, args.workers, args.threads, model)
-        try:
+            server = newstilt_server(store, args.workers, args.threads, model)
             check_answers(server.base, samples, page)
             cold = warm_up(server.base, samples)
             print(f"{backend}: (first analyze of each of {cold['requests']} stored URLs, one at a time: "
                   f"p50 {cold['p50_ms']:.1f} ms, p99 {cold['p99_ms']:.1f} ms; then warm)", flush=True)
-            results[backend] = {"cold analyze": cold}
-            for name, script in scenarios(samples, page).items():
-                seconds = args.seconds if "100 KB" not in name else max(4, args.seconds // 2)
-                result = run_wrk(server.base, seconds, args.connections, script, pid=server.proc.pid)
-                results[backend][name] = {**result, "ratio_to_hello": round(result["rps"] / hello["rps"], 3),
-                                          "cpu_ratio_to_hello": round(hello["cpu_ms_per_request"]
-                                                                      / result["cpu_ms_per_request"], 3)}
-                print(line(name, result, hello), flush=True)
+            results[backend] = {"cold analyze": cold, **compare(hello_server, server, scenarios(samples, page),
+                                                                args)}
         finally:
-            server.stop()
+            hello_server.stop()
+            if server is not None:
+                server.stop()
+
+
+def compare(hello_server: Server, server: Server, named: dict[str, str], args) -> dict:
+    """Each scenario against hello in alternating rounds (hello, scenario, hello, scenario, ...), both servers
+    up all along: on a shared machine the speed of the moment swings req/s by 2x or more between minutes
+    (and a server's first seconds under load are its slowest), so each round's scenario is compared with the
+    hello runs on either side of it, and the median of the rounds' ratios is reported."""
+    def hello() -> dict:
+        return run_wrk(hello_server.base, args.seconds, args.connections, pid=hello_server.proc.pid)
+
+    hello()  # warm both up under load first; not counted
+    run_wrk(server.base, args.seconds, args.connections, next(iter(named.values())), pid=server.proc.pid)
+    hellos, runs = [hello()], {name: [] for name in named}
+    for _ in range(args.rounds):
+        for name, script in named.items():
+            runs[name].append(run_wrk(server.base, args.seconds, args.connections, script, pid=server.proc.pid))
+            hellos.append(hello())
+    out = {"hello": _summary(hellos)}
+    print(line("hello world (Flask)", out["hello"]), flush=True)
+    for i, (name, rounds) in enumerate(runs.items()):
+        ratios, cpu_ratios = [], []
+        for r, result in enumerate(rounds):
+            # the hello runs just before and just after this one (every scenario sits between two of them)
+            before, after = hellos[r * len(named) + i], hellos[r * len(named) + i + 1]
+            ratios.append(result["rps"] / ((before["rps"] + after["rps"]) / 2))
+            cpu_ratios.append((before["cpu_ms_per_request"] + after["cpu_ms_per_request"]) / 2
+                              / result["cpu_ms_per_request"])
+        out[name] = {**_summary(rounds), "ratio_to_hello": round(_median(ratios), 3),
+                     "ratio_range": [round(min(ratios), 3), round(max(ratios), 3)],
+                     "cpu_ratio_to_hello": round(_median(cpu_ratios), 3), "rounds": rounds}
+        print(line(name, out[name]) + f"  {out[name]['ratio_to_hello']:.2f}x hello (rounds "
+              f"{min(ratios):.2f}-{max(ratios):.2f}; {out[name]['cpu_ratio_to_hello']:.2f}x by CPU)", flush=True)
+    return out
+
+
+def _median(values: list[float]) -> float:
+    ordered = sorted(values)
+    middle = len(ordered) // 2
+    return ordered[middle] if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) / 2
+
+
+def _summary(runs: list[dict]) -> dict:
+    """Several wrk runs of one scenario: median req/s, p50 and CPU per request, the worst p99, all errors."""
+    return {"requests": sum(r["requests"] for r in runs), "rps": _median([r["rps"] for r in runs]),
+            "p50_ms": _median([r["p50_ms"] for r in runs]), "p99_ms": max(r["p99_ms"] for r in runs),
+            "errors": sum(r["errors"] for r in runs),
+            "cpu_ms_per_request": round(_median([r["cpu_ms_per_request"] for r in runs]), 3)}
 
 
 if __name__ == "__main__":

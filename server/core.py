@@ -50,7 +50,6 @@ class Newstilt:
         self._scores = LRU(self.SCORE_CACHE_SIZE)
         self._stories = LRU(self.STORY_CACHE_SIZE)
         self._analyses = LRU(self.ANALYSIS_CACHE_SIZE)
-        self._lookups = LRU(self.LOOKUP_CACHE_SIZE)
         self._rows_version: str | None = None  # the ratings version the story rows were last refreshed for
 
     def __enter__(self) -> Newstilt:
@@ -134,20 +133,12 @@ class Newstilt:
         index = self.index()
         return index.match(url).to_dict(index.rater_names)
 
-    #: Answers of lookup kept in memory as JSON, by URL and ratings version.
-    LOOKUP_CACHE_SIZE = 8192
-
     def lookup_json(self, url: str) -> bytes:
-        """:meth:`lookup`'s answer as the API's JSON, made once per URL and ratings version."""
+        """:meth:`lookup`'s answer as the API's JSON (the outlet's part encoded once per ratings version)."""
         from .ratings import dumps_match
 
         index = self.index()
-        key = (url, index.version)
-        body = self._lookups.get(key)
-        if body is None:
-            body = dumps_match(index, index.match(url))
-            self._lookups.put(key, body)
-        return body
+        return dumps_match(index, index.match(url))
 
     def import_ratings(self, path: str | Path, fmt: str) -> dict:
         """Replace rater ``fmt``'s ratings by the file at ``path``; counts and skipped rows."""

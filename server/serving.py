@@ -67,12 +67,15 @@ def bind(settings: Settings) -> socket.socket:
 
 
 def warm_up(nt: Newstilt) -> None:
-    """Build what the first requests would otherwise build: the ratings index, the scorer, the database
-    connection (a cold first analyze took most of a second). Then one thread for numerical libraries: each
-    request already has a thread and the processes share the cores, so BLAS thread pools inside a web
-    process only compete with them (and OpenBLAS' idle threads spin)."""
+    """Build what the first requests would otherwise build: the ratings index, the scorer and its explanation
+    tables, the database connection (a cold first analyze took most of a second). Then one thread for
+    numerical libraries: each request already has a thread and the processes share the cores, so BLAS thread
+    pools inside a web process only compete with them (and OpenBLAS' idle threads spin)."""
     nt.index()
-    nt.model_status()
+    if nt.model_status()["loaded"]:
+        # the scorer's first answer builds its explanation tables (about a second with the two-view model):
+        # paid here rather than by the first reader, whose analyze otherwise took 1-2 s
+        nt.score("Warm-up", "The service scores one short text at start so that no reader waits for this.")
     nt.counts()
     from threadpoolctl import threadpool_limits
 

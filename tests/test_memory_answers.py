@@ -130,18 +130,17 @@ def test_an_answer_found_through_the_pages_canonical_address_is_not_given_to_the
         nt.close()
 
 
-def test_a_lookup_answer_kept_in_memory_follows_the_ratings(tmp_path, database_url):
-    nt = _newstilt(tmp_path, database_url)
-    url = EVENT[0][1]
-    try:
-        first = nt.lookup_json(url)
-        assert nt.lookup_json(url) is first and json.loads(first) == nt.lookup(url)
-        nt.import_ratings(RESOURCES / "ratings" / "allsides-fixture.csv", "allsides")
-        after = nt.lookup_json(url)
-        assert after != first and json.loads(after) == nt.lookup(url)
-        assert "allsides" in {r["rater"] for r in json.loads(after)["outlet"]["raters"]}
-    finally:
-        nt.close()
+def test_a_lookup_answer_kept_in_memory_follows_the_ratings(client, app):
+    """Lookups are kept by their raw query string and the ratings version: an import changes the answer."""
+    query = {"url": EVENT[0][1]}
+    first = client.get("/api/v1/sources/lookup", query_string=query)
+    assert first.status_code == 200 and client.get("/api/v1/sources/lookup", query_string=query).data == first.data
+    assert {r["rater"] for r in first.json["outlet"]["raters"]} == {"newstilt"}
+    assert client.get("/api/v1/sources/lookup", query_string={"url": "https://unrated.example/x"}).status_code == 404
+    app.extensions["newstilt"].import_ratings(RESOURCES / "ratings" / "allsides-fixture.csv", "allsides")
+    after = client.get("/api/v1/sources/lookup", query_string=query)
+    assert after.status_code == 200 and "allsides" in {r["rater"] for r in after.json["outlet"]["raters"]}
+    assert after.json == app.extensions["newstilt"].lookup(EVENT[0][1])
 
 
 @pytest.mark.parametrize("workers", [1, 2])

@@ -9,6 +9,7 @@ from click.testing import CliRunner
 
 from newstilt.cli import main
 from newstilt.config import Settings
+from newstilt.serving import warm_up
 from newstilt.storage import Store
 from newstilt.web import create_app
 
@@ -54,6 +55,10 @@ def test_train_from_store_then_serve_the_model(data_dir):
 
     app = create_app(Settings.from_env({}, data_dir=data_dir, model_path=model_path), testing=True)
     client = app.test_client()
+    nt = app.extensions["newstilt"]
+    warm_up(nt)  # what each web process does before it serves: the scorer's one-time tables are built then
+    model = nt._model[0]
+    assert any(key.startswith("_centred") for key in model.__dict__)
     text = "Border patrol and police say crime and taxes worry conservative patriots who value liberty and faith."
     lean = client.post("/api/v1/score", json={"title": "Border", "text": text}).json
     assert lean["label"] == "right"

@@ -70,8 +70,14 @@ def register(app: Flask, settings: Settings) -> None:
         n = settings.trusted_proxies
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n, x_port=n)
 
+    if any_host:
+        return
+
     @app.before_request
     def check_host():
-        if not any_host and host_name(request.host) not in allowed:
+        # straight from the WSGI environ (what ``request.host`` parses it from, after ProxyFix when a proxy is
+        # trusted): this runs on every request, and the name is all that is compared
+        environ = request.environ
+        if host_name(environ.get("HTTP_HOST") or environ.get("SERVER_NAME", "")) not in allowed:
             raise BadRequest("this server does not answer to that host name; add it to NEWSTILT_ALLOWED_HOSTS "
                              "if it is the server's own name")
