@@ -171,3 +171,62 @@ def test_the_web_api_answers_from_memory_and_sees_another_process_write(tmp_path
     finally:
         server.stop()
         nt.close()
+
+
+@pytest.mark.postgres
+def test_the_change_token_survives_its_connection_being_closed_by_the_server(postgres_url):
+    import psycopg
+
+    ours, theirs = Store(postgres_url), Store(postgres_url)
+    try:
+        first = ours.generation()
+        with psycopg.connect(postgres_url.split("?")[0], autocommit=True) as admin:
+            killed = admin.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                                   "WHERE query LIKE '%pg_current_snapshot%' AND pid <> pg_backend_pid()").fetchall()
+        assert killed and all(row[0] for row in killed)
+        again = ours.generation()                       # reopened: a token, not an error
+        assert again is not None
+        theirs.add_feed("https://www.example.com/feed.xml", None)
+        assert ours.generation() not in (again, None) and first is not None
+    finally:
+        ours.close()
+        theirs.close()
+
+
+@pytest.mark.postgres
+def test_threads_sharing_token_reads_never_get_one_older_than_their_call(postgres_url):
+    """On PostgreSQL the threads of a process share round trips: a read that began before a caller arrived
+    must not answer it. Each thread commits, then asks: its token must differ from the one before."""
+    import threading
+
+    ours, theirs = Store(postgres_url), Store(postgres_url)
+    ours.ensure_schema()
+    theirs.ensure_schema()
+    stale, calls = [], []
+
+    def work(n: int) -> None:
+        for i in range(15):
+            before = ours.generation()
+            theirs.add_feed(f"https://www.example.com/{n}/{i}.xml", None)
+            after = ours.generation()
+            calls.append(2)
+            if after is None or after == before:
+                stale.append((n, i, before, after))
+
+    def ask() -> None:
+        for _ in range(200):
+            ours.generation()
+            calls.append(1)
+
+    threads = [threading.Thread(target=work, args=(n,)) for n in range(4)] + \
+              [threading.Thread(target=ask) for _ in range(4)]
+    try:
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert not stale
+        assert ours._generation._started <= sum(calls)
+    finally:
+        ours.close()
+        theirs.close()

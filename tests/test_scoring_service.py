@@ -2,6 +2,7 @@
 once from the configured path, and answering ``/api/v1/score`` and ``analyze``; ``model: null`` without one."""
 from __future__ import annotations
 
+import gc
 import random
 
 import pytest
@@ -56,9 +57,14 @@ def test_train_from_store_then_serve_the_model(data_dir):
     app = create_app(Settings.from_env({}, data_dir=data_dir, model_path=model_path), testing=True)
     client = app.test_client()
     nt = app.extensions["newstilt"]
-    warm_up(nt)  # what each web process does before it serves: the scorer's one-time tables are built then
-    model = nt._model[0]
-    assert any(key.startswith("_centred") for key in model.__dict__)
+    try:
+        warm_up(nt)  # what each web process does before it serves: the scorer's one-time tables are built
+        model = nt._model[0]
+        assert any(key.startswith("_centred") for key in model.__dict__)
+        assert gc.get_freeze_count() > 0 and gc.is_tracked(model.__dict__)  # and kept out of full collections
+        assert not any(o is model.__dict__ for o in gc.get_objects(2))
+    finally:
+        gc.unfreeze()
     text = "Border patrol and police say crime and taxes worry conservative patriots who value liberty and faith."
     lean = client.post("/api/v1/score", json={"title": "Border", "text": text}).json
     assert lean["label"] == "right"

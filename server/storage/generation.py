@@ -36,19 +36,58 @@ class Generation:
         self._connection = None
         self._pid = 0
         self._lock = threading.Lock()
+        # PostgreSQL: one read in flight, shared (see ``_shared``)
+        self._turn = threading.Condition()
+        self._reading = False
+        self._started = 0          # reads started so far
+        self._finished = (0, None)  # (number, value) of the last read that succeeded
 
     def current(self) -> str | int | None:
-        """The token now, or None when it cannot be known."""
+        """The token now (read after this call began), or None when it cannot be known."""
         if not self.available:
             return None
-        with self._lock:
-            for attempt in (1, 2):
-                try:
-                    return self._read()
-                except Exception as exc:  # noqa: BLE001 - any failure: reopen once, then say "unknown"
-                    self._drop()
-                    if attempt == 2:
-                        LOGGER.warning("could not read the database's change token: %s", exc)
+        if self.backend == "sqlite":  # a few microseconds, no round trip: read it
+            with self._lock:
+                return self._read_or_none()
+        return self._shared()
+
+    def _shared(self):
+        """PostgreSQL: a round trip, so the threads of a process share reads. A caller may use the value of a
+        read that *started* after it arrived (such a read sees every commit made before the call), so it waits
+        for the read in flight to end, then takes the next one, started by it or by another caller that
+        arrived meanwhile: under load one round trip serves every request that arrived during the last."""
+        with self._turn:
+            need = self._started + 1  # the first read that starts after this call arrived
+            while True:
+                number, value = self._finished
+                if number >= need:
+                    return value
+                if not self._reading:
+                    self._reading = True
+                    self._started += 1
+                    mine = self._started
+                    break
+                self._turn.wait()
+        value = None
+        try:
+            with self._lock:
+                value = self._read_or_none()
+        finally:
+            with self._turn:
+                self._reading = False
+                if value is not None:
+                    self._finished = (mine, value)
+                self._turn.notify_all()
+        return value
+
+    def _read_or_none(self):
+        for attempt in (1, 2):
+            try:
+                return self._read()
+            except Exception as exc:  # noqa: BLE001 - any failure: reopen once, then say "unknown"
+                self._drop()
+                if attempt == 2:
+                    LOGGER.warning("could not read the database's change token: %s", exc)
         return None
 
     def _read(self):
@@ -59,9 +98,16 @@ class Generation:
             self._connection, self._pid = driver, os.getpid()
             if self.backend == "postgresql":
                 driver.autocommit = True
-        cursor = self._connection.execute(
-            "PRAGMA data_version" if self.backend == "sqlite" else "SELECT pg_current_snapshot()::text")
-        return cursor.fetchone()[0]
+        if self.backend == "sqlite":
+            return self._connection.execute("PRAGMA data_version").fetchone()[0]
+        # libpq directly: a third of the client CPU of a cursor's execute (22 against 59 us a call), and this
+        # runs on every answer served from memory
+        from psycopg import OperationalError, pq
+
+        result = self._connection.pgconn.exec_(b"SELECT pg_current_snapshot()::text")
+        if result.status != pq.ExecStatus.TUPLES_OK:
+            raise OperationalError(result.error_message.decode(errors="replace") or "no result")
+        return result.get_value(0, 0)
 
     def _drop(self) -> None:
         connection, self._connection = self._connection, None
