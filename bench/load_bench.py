@@ -307,6 +307,23 @@ def server_cpu(pid: int) -> float:
     return one(pid) + sum(one(int(child)) for child in children)
 
 
+def memory(pid: int) -> dict:
+    """Memory of a server: its process then its children, each with RSS, PSS (a page shared by k processes
+    counts 1/k in each, so the PSS add up to what the server costs) and private pages (Linux smaps_rollup)."""
+    def one(p: int) -> dict:
+        fields = {}
+        for row in Path(f"/proc/{p}/smaps_rollup").read_text().splitlines()[1:]:
+            name, value = row.split(":", 1)
+            fields[name] = int(value.split()[0]) / 1024  # kB -> MB
+        return {"pid": p, "rss_mb": round(fields["Rss"], 1), "pss_mb": round(fields["Pss"], 1),
+                "private_mb": round(fields["Private_Clean"] + fields["Private_Dirty"], 1)}
+
+    children = [int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    processes = [one(p) for p in [pid, *children]]
+    return {"processes": processes, "pss_mb": round(sum(p["pss_mb"] for p in processes), 1),
+            "rss_mb": round(sum(p["rss_mb"] for p in processes), 1)}
+
+
 def run_wrk(base: str, seconds: int, connections: int, script: str | None = None, path: str = "/",
             pid: int | None = None) -> dict:
     """One wrk run: requests, req/s, p50/p99 (ms), errors, and the server's CPU time per request (ms): on a
@@ -516,6 +533,14 @@ def load(args, results: dict) -> None:
                   f"p50 {cold['p50_ms']:.1f} ms, p99 {cold['p99_ms']:.1f} ms; then warm)", flush=True)
             results[backend] = {"cold analyze": cold, **compare(hello_server, server, scenarios(samples, page),
                                                                 args)}
+            results[backend]["memory"] = used = memory(server.proc.pid)
+            web = used["processes"][1:]
+            rss = ", ".join(f"{w['rss_mb']:.0f}" for w in web)
+            private = ", ".join(f"{w['private_mb']:.0f}" for w in web)
+            print(f"{backend}: memory after the load: {len(used['processes'])} processes, PSS {used['pss_mb']:.0f} MB "
+                  f"in all (RSS summed {used['rss_mb']:.0f} MB); supervisor RSS "
+                  f"{used['processes'][0]['rss_mb']:.0f} MB; web processes RSS {rss} MB, of it private {private} MB",
+                  flush=True)
         finally:
             hello_server.stop()
             if server is not None:

@@ -7,6 +7,8 @@
   busy processes take fewer) and ONE ingestion process (what ``newstilt worker`` runs). The supervisor holds
   no database connection, runs no thread and serves nothing: it restarts a process that dies and stops them
   all on SIGTERM/SIGINT. Python runs one thread at a time per process, so this is what uses every core.
+  It loads the article scorer once before it forks, so that the web processes share its memory rather than
+  each loading a copy of its own.
 
 waitress rather than a pre-fork server such as gunicorn: waitress reads each request completely in its event
 loop before a thread takes it, so slow or half-open connections cost a socket, not a thread, and
@@ -17,6 +19,7 @@ Ingestion runs in exactly one place whatever ``workers`` is; the web processes n
 """
 from __future__ import annotations
 
+import functools
 import gc
 import logging
 import os
@@ -74,10 +77,7 @@ def warm_up(nt: Newstilt) -> None:
     pools inside a web process only compete with them (and OpenBLAS' idle threads spin). Last, what was
     built is frozen out of the garbage collector's full passes."""
     nt.index()
-    if nt.model_status()["loaded"]:
-        # the scorer's first answer builds its explanation tables (about a second with the two-view model):
-        # paid here rather than by the first reader, whose analyze otherwise took 1-2 s
-        nt.score("Warm-up", "The service scores one short text at start so that no reader waits for this.")
+    _warm_scorer(nt)
     nt.counts()
     from threadpoolctl import threadpool_limits
 
@@ -89,13 +89,32 @@ def warm_up(nt: Newstilt) -> None:
     gc.freeze()
 
 
+def _warm_scorer(nt: Newstilt) -> None:
+    if nt.model_status()["loaded"]:
+        # the scorer's first answer builds its explanation tables (about a second with the two-view model):
+        # paid here rather than by the first reader, whose analyze otherwise took 1-2 s
+        nt.score("Warm-up", "The service scores one short text at start so that no reader waits for this.")
+
+
+def prepare_to_fork(nt: Newstilt) -> None:
+    """The supervisor, before it forks: load the scorer and build its tables once, for every web process to
+    share (``run_web(..., shared=nt)``), then freeze what is loaded out of the garbage collector, as Python
+    advises before fork(), so that no process's collections write to the pages they share."""
+    _warm_scorer(nt)
+    gc.collect()
+    gc.freeze()
+
+
 # -- the processes -------------------------------------------------------------------------------------------------
 
-def run_web(settings: Settings, sock: socket.socket) -> int:
-    """A web process: waitress on the shared socket until SIGTERM or SIGINT."""
+def run_web(settings: Settings, sock: socket.socket, shared: Newstilt | None = None) -> int:
+    """A web process: waitress on the shared socket until SIGTERM or SIGINT; with the scorer ``shared`` loaded
+    (by the supervisor, before it forked this process) rather than one of its own."""
     from .web import create_app
 
     with Newstilt(settings) as nt:
+        if shared is not None:
+            nt.share_scorer(shared)
         app = create_app(nt)
         warm_up(nt)
         server = make_server(app, settings, sockets=[sock])
@@ -259,8 +278,9 @@ def serve_many(nt: Newstilt, echo: Callable[[str], None], banner: Callable[[str]
     echo(f"  {settings.workers} web processes x {settings.threads} threads"
          + (f"; ingesting feeds every {settings.ingest_interval}s in one more process (off with --no-ingest)"
             if settings.ingest else "; not ingesting"))
+    prepare_to_fork(nt)
     nt.close()  # nothing open crosses the fork: each process opens its own database connections
-    return Supervisor(settings, sock).run()
+    return Supervisor(settings, sock, web=functools.partial(run_web, shared=nt)).run()
 
 
 def _address(host: str, port: int) -> str:

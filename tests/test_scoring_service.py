@@ -76,6 +76,40 @@ def test_train_from_store_then_serve_the_model(data_dir):
     app.extensions["newstilt"].close()
 
 
+def test_the_web_processes_share_the_scorer_the_supervisor_loaded(data_dir):
+    """``serve --workers 2``: the supervisor loads the scorer once before it forks and every web process uses
+    that one (sharing its memory pages) rather than loading a copy: a process started after the model file
+    was removed still answers with the model its siblings use."""
+    import os
+    import signal
+
+    import httpx
+
+    from .test_serving import Serve, _children, _wait
+
+    trained = CliRunner().invoke(main, ["train", "--from-store", "--quiet", "--data-dir", str(data_dir)],
+                                 catch_exceptions=False)
+    assert trained.exit_code == 0, trained.output
+    model_path = data_dir / "models" / "newstilt-bias.joblib"
+    server = Serve(data_dir, "--workers", "2", "--no-ingest")
+    try:
+        assert server.base, server.first + server.proc.stderr.read()
+        first = _wait(lambda: len(_children(server.proc.pid)) == 2 and _children(server.proc.pid))
+        digest = httpx.get(server.base + "healthz", timeout=10).json()["scorer"]["sha256"]
+        model_path.unlink()
+        for pid in first:  # every web process is replaced, each started after the file was gone
+            os.kill(pid, signal.SIGKILL)
+            _wait(lambda pid=pid: (kids := _children(server.proc.pid)) and len(kids) == 2 and pid not in kids)
+        assert not set(first) & set(_children(server.proc.pid))
+        _wait(lambda: httpx.get(server.base + "healthz", timeout=5).status_code == 200)
+        for _ in range(10):
+            scorer = httpx.get(server.base + "healthz", timeout=10).json()["scorer"]
+            assert scorer["loaded"] and scorer["sha256"] == digest, scorer
+    finally:
+        code, _, err = server.stop()
+    assert code == 0, err
+
+
 def test_without_a_model_the_answer_says_why(client):
     body = client.post("/api/v1/score", json={"title": "Hello", "text": "world"}).json
     assert body["model"] is None and "newstilt train" in body["reason"]
