@@ -110,6 +110,16 @@ def test_the_web_processes_share_the_scorer_the_supervisor_loaded(data_dir):
     assert code == 0, err
 
 
+@pytest.mark.parametrize("command", ["train", "evaluate"])
+def test_training_from_an_empty_store_says_to_fill_it_first(tmp_path, command):
+    """Not the message written for --data files ("no usable record ..."): the store is empty, so say so."""
+    result = CliRunner().invoke(main, [command, "--from-store", "--quiet", "--data-dir", str(tmp_path)])
+    assert result.exit_code == 1
+    assert "holds no article of a rated outlet" in result.output, result.output
+    assert "newstilt ingest" in result.output and "no usable record" not in result.output
+    assert not (tmp_path / "models" / "newstilt-bias.joblib").exists()
+
+
 def test_without_a_model_the_answer_says_why(client):
     body = client.post("/api/v1/score", json={"title": "Hello", "text": "world"}).json
     assert body["model"] is None and "newstilt train" in body["reason"]
