@@ -297,14 +297,18 @@ def lua_requests(method: str, path: str, bodies: list[str] | None = None, paths:
            f"  return {call}\nend\n"
 
 
+def _processes(pid: int) -> list[int]:
+    """A server's process and its children (Linux /proc)."""
+    return [pid, *(int(child) for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split())]
+
+
 def server_cpu(pid: int) -> float:
-    """CPU seconds used so far by a server: its process and its children (Linux /proc)."""
+    """CPU seconds used so far by a server: its process and its children."""
     def one(p: int) -> float:
         fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
         return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
-    children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
-    return one(pid) + sum(one(int(child)) for child in children)
+    return sum(one(p) for p in _processes(pid))
 
 
 def memory(pid: int) -> dict:
@@ -318,8 +322,7 @@ def memory(pid: int) -> dict:
         return {"pid": p, "rss_mb": round(fields["Rss"], 1), "pss_mb": round(fields["Pss"], 1),
                 "private_mb": round(fields["Private_Clean"] + fields["Private_Dirty"], 1)}
 
-    children = [int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
-    processes = [one(p) for p in [pid, *children]]
+    processes = [one(p) for p in _processes(pid)]
     return {"processes": processes, "pss_mb": round(sum(p["pss_mb"] for p in processes), 1),
             "rss_mb": round(sum(p["rss_mb"] for p in processes), 1)}
 

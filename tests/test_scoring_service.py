@@ -3,8 +3,11 @@ once from the configured path, and answering ``/api/v1/score`` and ``analyze``; 
 from __future__ import annotations
 
 import gc
+import os
 import random
+import signal
 
+import httpx
 import pytest
 from click.testing import CliRunner
 
@@ -13,6 +16,8 @@ from newstilt.config import Settings
 from newstilt.serving import warm_up
 from newstilt.storage import Store
 from newstilt.web import create_app
+
+from .test_serving import Serve, _children, _wait
 
 VOCAB = {
     "left": "climate justice workers union healthcare equity wages immigrants rights progressive",
@@ -80,13 +85,6 @@ def test_the_web_processes_share_the_scorer_the_supervisor_loaded(data_dir):
     """``serve --workers 2``: the supervisor loads the scorer once before it forks and every web process uses
     that one (sharing its memory pages) rather than loading a copy: a process started after the model file
     was removed still answers with the model its siblings use."""
-    import os
-    import signal
-
-    import httpx
-
-    from .test_serving import Serve, _children, _wait
-
     trained = CliRunner().invoke(main, ["train", "--from-store", "--quiet", "--data-dir", str(data_dir)],
                                  catch_exceptions=False)
     assert trained.exit_code == 0, trained.output
